@@ -1,0 +1,17 @@
+"""The `back-routine` command: one group, with each package contributing its own subcommands."""
+from __future__ import annotations
+
+import click
+
+from routine_graph.cli import preview, schema, validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="back-routine")
+def main() -> None:
+    """Back Routine: guided back-pain routines as MP3 tracks and an Alexa skill."""
+
+
+main.add_command(validate)
+main.add_command(preview)
+main.add_command(schema)

@@ -1,0 +1,220 @@
+"""Expand a routine, for one level and pace, into the routine graph."""
+from __future__ import annotations
+
+import gc
+import string
+from itertools import accumulate
+from typing import Callable
+
+from .errors import UnknownLevelError
+from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
+from .model import Exercise, HoldStep, MoveStep, PauseStep, RepRange, Routine, SayStep, SwitchSideStep
+from .words import number_words, seconds_words
+
+SpeechSeconds = Callable[[str], float]
+
+
+def estimate_speech_seconds(words_per_minute: float) -> SpeechSeconds:
+    def estimate(text: str) -> float:
+        return max(0.5, len(text.split()) * 60.0 / words_per_minute)
+
+    return estimate
+
+
+def reps_for_level(reps: RepRange, spec: str | float) -> int:
+    fraction = {"low": 0.0, "middle": 0.5, "high": 1.0}[spec] if isinstance(spec, str) else float(spec)
+    # Round half down so "middle" of 5-8 is 6: the gentler choice when in doubt.
+    span = (reps.high - reps.low) * fraction
+    return reps.low + int(span) if span - int(span) <= 0.5 else reps.low + int(span) + 1
+
+
+def template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def fill(template: str, **values: object) -> str:
+    return template.format_map(values)
+
+
+class _Builder:
+    """Accumulates steps and blocks; each block is one user-paced chunk of the routine."""
+
+    def __init__(self, speech_seconds: SpeechSeconds, gap: float):
+        self._speech_seconds = speech_seconds
+        self._gap = gap
+        self._spoken: dict[str, float] = {}  # the same cues recur on every rep
+        self.steps: list[Step] = []
+        self.blocks: list[Block] = []
+        self._open: tuple[BlockKind, str, int | None, int | None, int] | None = None
+
+    def open_block(self, kind: BlockKind, title: str, exercise: int | None = None, set_: int | None = None) -> None:
+        self.close_block()
+        self._open = (kind, title, exercise, set_, len(self.steps))
+
+    def close_block(self) -> None:
+        if self._open is None:
+            return
+        kind, title, exercise, set_, first = self._open
+        if len(self.steps) > first:
+            self.blocks.append(Block(len(self.blocks), kind, title, exercise, set_, first, len(self.steps)))
+        self._open = None
+
+    def speak(self, text: str, position: Position, kind: str = "speak") -> None:
+        seconds = self._spoken.get(text)
+        if seconds is None:
+            seconds = self._spoken[text] = round(self._speech_seconds(text), 3)
+        steps = self.steps
+        if steps and steps[-1].text is not None:
+            # A cue followed directly by another cue gets a breath of silence after it; a cue
+            # followed by a hold gets none: the hold itself is measured from the end of the cue.
+            steps[-1] = steps[-1]._replace(gap_after=self._gap)
+        steps.append(Step(len(steps), kind, position, len(self.blocks), text, seconds))
+
+    def silence(self, kind: str, seconds: float, position: Position, count=None, countdown: int = 0) -> None:
+        if seconds > 0:
+            self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0, count, countdown))
+
+
+def expand(routine: Routine, level: str | None = None, pace: float | None = None,
+           speech_seconds: SpeechSeconds | None = None) -> Graph:
+    # Steps are plain tuples without reference cycles: pausing the cycle collector while making
+    # hundreds of thousands of them halves the time and frees nothing less.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _expand(routine, level, pace, speech_seconds)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _expand(routine: Routine, level: str | None, pace: float | None, speech_seconds: SpeechSeconds | None) -> Graph:
+    level = level or routine.level_default
+    if level not in routine.levels:
+        raise UnknownLevelError(level, list(routine.levels))
+    defaults = routine.defaults
+    pace = defaults.pace if pace is None else pace
+    if not 0.25 <= pace <= 4:
+        raise ValueError(f"pace must be between 0.25 and 4, not {pace}")
+    b = _Builder(speech_seconds or estimate_speech_seconds(defaults.words_per_minute), defaults.cue_gap)
+    cues = routine.cues
+    count = len(routine.exercises)
+
+    b.open_block("intro", "Introduction")
+    intro = Position("intro")
+    _plain_steps(b, routine.intro, intro, routine, pace)
+    b.speak(routine.safety, intro)
+
+    infos = []
+    for number, exercise in enumerate(routine.exercises, start=1):
+        reps = reps_for_level(exercise.reps, routine.levels[level])
+        infos.append(_exercise_info(number, exercise, reps))
+        where = Position("exercise", number)
+        b.open_block("setup", exercise.name, number)
+        b.speak(fill(cues.exercise_start, number=number_words(number), count=number_words(count), name=exercise.name), where)
+        _plain_steps(b, exercise.setup, where, routine, pace)
+        for set_no in range(1, exercise.sets + 1):
+            b.open_block("set", f"{exercise.name}, set {set_no} of {exercise.sets}", number, set_no)
+            _one_set(b, routine, exercise, number, set_no, reps, pace)
+            rest_at = Position("exercise", number, set_no)
+            if set_no < exercise.sets:
+                seconds = defaults.rest_between_sets if exercise.rest_between_sets is None else exercise.rest_between_sets
+                template = cues.rest_sets
+            elif number < count:
+                seconds = defaults.rest_between_exercises if exercise.rest_after is None else exercise.rest_after
+                template = cues.rest_exercises
+            else:
+                continue
+            if seconds > 0:
+                b.speak(fill(template, seconds=seconds_words(seconds), name=exercise.name), rest_at)
+                b.silence("rest", seconds, rest_at, countdown=min(defaults.rest_countdown, int(seconds) - 1) if seconds > 1 else 0)
+
+    b.open_block("outro", "Finish")
+    _plain_steps(b, routine.outro, Position("outro"), routine, pace)
+    b.close_block()
+
+    steps = b.steps
+    starts = tuple(accumulate((s.duration for s in steps), initial=0.0))[:-1]
+    return Graph(routine_id=routine.id or "routine", title=routine.title, level=level, pace=pace,
+                 safety=routine.safety, steps=tuple(steps), blocks=tuple(b.blocks), exercises=tuple(infos),
+                 starts=starts)
+
+
+def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, reps: int, pace: float) -> None:
+    cues = routine.cues
+    b.speak(fill(cues.set_start, set=number_words(set_no), sets=number_words(exercise.sets)), Position("exercise", number, set_no))
+    alternates_inside = any(isinstance(s, SwitchSideStep) for s in exercise.rep)
+    sides: list[str | None] = list(exercise.sides[:1] if alternates_inside else exercise.sides) or [None]
+    plans = {}
+    for side_no, side in enumerate(sides):
+        if side is not None:
+            template = cues.side_start if side_no == 0 else cues.switch_side
+            b.speak(fill(template, side=side, Side=side.capitalize()), Position("exercise", number, set_no, side))
+        for rep in range(1, reps + 1):
+            announce = cues.rep_last if rep == reps and reps > 1 else cues.rep_start
+            b.speak(fill(announce, rep=number_words(rep), reps=number_words(reps)), Position("exercise", number, set_no, side, rep))
+            first = rep == 1
+            plan = plans.get((side, first))
+            if plan is None:
+                plan = plans[(side, first)] = _rep_plan(routine, exercise, side, first, pace)
+            here = {s: Position("exercise", number, set_no, s, rep) for s in {p[0] for p in plan}}
+            for step_side, kind, text, seconds, count in plan:
+                if text is None:
+                    b.silence(kind, seconds, here[step_side], count=count)
+                else:
+                    b.speak(text, here[step_side], kind=kind)
+
+
+def _rep_plan(routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:
+    """One rep's steps as (side, kind, text, seconds, count): the same for every rep but the first,
+    so it is worked out once per set and side."""
+    plan = []
+    current = side
+    for step in exercise.rep:
+        if isinstance(step, SayStep):
+            text = step.first_rep if (first and step.first_rep) else step.say
+            plan.append((current, "speak", fill(text, side=current or "", Side=(current or "").capitalize()), 0.0, None))
+        elif isinstance(step, SwitchSideStep):
+            current = exercise.sides[1] if current == exercise.sides[0] else exercise.sides[0]
+            plan.append((current, "switch", fill(step.switch_side, side=current, Side=current.capitalize()), 0.0, None))
+        else:
+            kind, seconds, count = _silence_of(step, routine, pace)
+            plan.append((current, kind, None, seconds, count))
+    return plan
+
+
+def _silence_of(step, routine: Routine, pace: float) -> tuple[str, float, str | None]:
+    defaults = routine.defaults
+    if isinstance(step, MoveStep):
+        seconds = defaults.move_seconds if step.move == "default" else step.move
+        return "move", seconds * pace, None
+    if isinstance(step, HoldStep):
+        seconds = step.hold * pace
+        count = {"up": "up", "down": "down", "off": None}.get(step.count)
+        if step.count == "auto":
+            count = "down" if seconds >= defaults.count_holds_from else None
+        return "hold", seconds, count
+    return "pause", step.pause, None
+
+
+def _plain_steps(b: _Builder, steps, where: Position, routine: Routine, pace: float) -> None:
+    for step in steps:
+        if isinstance(step, SayStep):
+            b.speak(step.say, where)
+        else:
+            _silent_step(b, step, where, routine, pace)
+
+
+def _silent_step(b: _Builder, step, where: Position, routine: Routine, pace: float) -> None:
+    kind, seconds, count = _silence_of(step, routine, pace)
+    b.silence(kind, seconds, where, count=count)
+
+
+def _exercise_info(number: int, exercise: Exercise, reps: int) -> ExerciseInfo:
+    lines = [s.say for s in exercise.setup if isinstance(s, SayStep)]
+    for step in exercise.rep:
+        if isinstance(step, SayStep):
+            lines.append(fill(step.first_rep or step.say, side=exercise.sides[0] if exercise.sides else "",
+                              Side=(exercise.sides[0] if exercise.sides else "").capitalize()))
+    return ExerciseInfo(number, exercise.id, exercise.name, exercise.sets, reps, tuple(exercise.sides),
+                        tuple(exercise.synonyms), " ".join(lines))
