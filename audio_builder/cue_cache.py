@@ -1,0 +1,190 @@
+"""Content-addressed cache of processed and encoded cues.
+
+An entry is one file `<root>/<key[:2]>/<key>.cue`: a magic line, a one-line
+JSON header (piece fields + sha256 of the data), then the MP3 frames. One
+file means one os.replace, so a reader sees either a whole old entry or a
+whole new one, even with several builds writing the same key at once (and
+with piper, two writers of the same key produce different but equally valid
+audio, so a data file plus a sidecar could be mixed up; one file cannot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .mp3 import ENCODER_ID, EncodedPiece, Mp3Format
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engines.base import TTSEngine
+
+_MAGIC = b"BRCUE1\n"
+_KEY_SCHEMA = 1
+
+
+def cue_key(engine_name: str, engine_version: str, voice: str, rate: float, text: str,
+            fmt: Mp3Format, processing_version: str) -> str:
+    """sha256 hex over a canonical JSON of everything that changes the encoded cue.
+
+    Never hash(): it is salted per process for str.
+    """
+    doc = {
+        "schema": _KEY_SCHEMA,
+        "engine": engine_name,
+        "engine_version": engine_version,
+        "voice": voice,
+        # repr-stable: 0.8 and 0.8000000001 are different requests, 0.8 and 0.80 are not.
+        "rate": float(rate),
+        "text": text,
+        "sample_rate": fmt.sample_rate,
+        "bitrate_kbps": fmt.bitrate_kbps,
+        "encoder": ENCODER_ID,
+        "processing": processing_version,
+    }
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("back-routine")) / "cues"
+
+
+def _is_key(key: str) -> bool:
+    return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
+
+
+class CueCache:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        if not _is_key(key):
+            raise ValueError(f"not a cue key: {key!r}")
+        return self.root / key[:2] / f"{key}.cue"
+
+    def get(self, key: str) -> EncodedPiece | None:
+        """The cached piece, or None. A damaged entry is deleted and reported as missing."""
+        path = self.path(key)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        piece = _parse_entry(raw, key)
+        if piece is None:
+            # Could race with a writer that just replaced it with a good entry;
+            # the cost is one re-synthesis, never a wrong cue.
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        return piece
+
+    def put(self, key: str, piece: EncodedPiece) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {
+            "key": key,
+            "n_frames": piece.n_frames,
+            "lead_samples": piece.lead_samples,
+            "audio_samples": piece.audio_samples,
+            "frame_samples": piece.frame_samples,
+            "length": len(piece.data),
+            "sha256": hashlib.sha256(piece.data).hexdigest(),
+        }
+        blob = _MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + piece.data
+        # Temp file in the same directory so os.replace is a same-filesystem atomic rename.
+        # No fsync: after a crash a torn entry fails the sha256 check and is simply re-made.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).exists()
+
+
+def _parse_entry(raw: bytes, key: str) -> EncodedPiece | None:
+    if not raw.startswith(_MAGIC):
+        return None
+    nl = raw.find(b"\n", len(_MAGIC))
+    if nl < 0:
+        return None
+    try:
+        header = json.loads(raw[len(_MAGIC) : nl])
+        data = raw[nl + 1 :]
+        if header.get("key") != key or header["length"] != len(data):
+            return None
+        if hashlib.sha256(data).hexdigest() != header["sha256"]:
+            return None
+        return EncodedPiece(
+            data=data,
+            n_frames=int(header["n_frames"]),
+            lead_samples=int(header["lead_samples"]),
+            audio_samples=int(header["audio_samples"]),
+            frame_samples=int(header["frame_samples"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass
+class CueSynthesizer:
+    """Text -> encoded cue piece, from the cache or made (synthesize, process, encode, store)."""
+
+    engine: "TTSEngine"
+    cache: CueCache | None
+    fmt: Mp3Format = field(default_factory=Mp3Format)
+    voice: str | None = None
+    rate: float = 1.0
+    target_lufs: float = -19.0
+    peak_dbtp: float = -1.0
+    synthesized: int = 0
+    cache_hits: int = 0
+
+    def __post_init__(self) -> None:
+        from .engines.base import resolve_voice
+
+        self.voice = resolve_voice(self.engine, self.voice)
+
+    def _processing_id(self) -> str:
+        from .cue_processing import PROCESSING_VERSION
+
+        return f"{PROCESSING_VERSION};lufs={self.target_lufs};tp={self.peak_dbtp}"
+
+    def key(self, text: str) -> str:
+        assert self.voice is not None
+        return cue_key(self.engine.name, self.engine.version, self.voice, self.rate, text,
+                       self.fmt, self._processing_id())
+
+    def piece(self, text: str) -> EncodedPiece:
+        key = self.key(text)
+        if self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.cache_hits += 1
+                return cached
+        from .cue_processing import process_cue
+        from .mp3 import encode_piece
+
+        speech = self.engine.synthesize(text, self.voice, self.rate)
+        samples = process_cue(speech, target_rate=self.fmt.sample_rate,
+                              target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
+        piece = encode_piece(samples, self.fmt)
+        self.synthesized += 1
+        if self.cache is not None:
+            self.cache.put(key, piece)
+        return piece

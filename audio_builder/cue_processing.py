@@ -1,0 +1,144 @@
+"""Turn raw engine speech into a clip that joins cleanly into a track.
+
+resample -> trim silence -> loudness normalize -> true-peak limit (gain only)
+-> short fades. Every cue in a track then sounds equally loud and starts and
+ends at zero, so placing it next to silence frames never clicks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .engines.base import Speech
+from .loudness import integrated_lufs, to_float, true_peak
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+# Bump whenever the output of process_cue changes for the same input: it is part of cue cache keys.
+PROCESSING_VERSION = "1"
+
+TRIM_THRESHOLD_DB = -40.0  # relative to the clip's peak: below this counts as silence
+TRIM_WINDOW_MS = 5.0  # envelope window, so a lone noise sample does not stop the trim
+KEEP_MS = 10.0  # kept around the speech so soft onsets and decays are not cut
+FADE_MS = 8.0
+PEAK_MARGIN_DB = 0.1  # headroom for int16 rounding after the gain is applied
+# Speech is peaky (neural TTS plosives sit ~20 dB over its loudness), so at -19 LUFS
+# a few transients exceed -1 dBTP. Lowering the whole cue for them would make long
+# cues audibly quieter than short ones; instead a look-ahead limiter dips the gain
+# around those few ms. Beyond this much reduction the clip is odd and we fall back
+# to lowering the whole cue.
+MAX_LIMIT_DB = 6.0
+LIMIT_WINDOW_MS = 10.0
+
+
+def resample(x: "np.ndarray", from_rate: int, to_rate: int) -> "np.ndarray":
+    from scipy.signal import resample_poly
+
+    if from_rate == to_rate:
+        return x
+    g = math.gcd(from_rate, to_rate)
+    return resample_poly(x, to_rate // g, from_rate // g)
+
+
+def trim_silence(x: "np.ndarray", rate: int, threshold_db: float = TRIM_THRESHOLD_DB,
+                 keep_ms: float = KEEP_MS) -> "np.ndarray":
+    import numpy as np
+
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak == 0.0:
+        raise ValueError("cue is silent: nothing to trim around")
+    win = max(1, int(rate * TRIM_WINDOW_MS / 1000))
+    n_win = int(math.ceil(x.size / win))
+    padded = np.zeros(n_win * win)
+    padded[: x.size] = np.abs(x)
+    env = padded.reshape(n_win, win).max(axis=1)
+    loud = np.flatnonzero(env >= peak * 10 ** (threshold_db / 20))
+    keep = int(rate * keep_ms / 1000)
+    start = max(0, int(loud[0]) * win - keep)
+    end = min(x.size, (int(loud[-1]) + 1) * win + keep)
+    return x[start:end]
+
+
+def apply_fades(x: "np.ndarray", rate: int, fade_ms: float = FADE_MS) -> "np.ndarray":
+    import numpy as np
+
+    n = min(int(rate * fade_ms / 1000), x.size // 2)
+    if n < 2:
+        return x
+    # Raised cosine from exactly 0 to 1: the first and last samples become 0.
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, math.pi, n))
+    y = x.copy()
+    y[:n] *= ramp
+    y[-n:] *= ramp[::-1]
+    return y
+
+
+def limit_peaks(x: "np.ndarray", rate: int, limit: float,
+                window_ms: float = LIMIT_WINDOW_MS) -> "np.ndarray":
+    """Look-ahead peak limiter: smooth gain dips that bring true peaks to `limit`."""
+    import numpy as np
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    from scipy.signal import resample_poly
+
+    from .loudness import TRUE_PEAK_OVERSAMPLE as k
+
+    # Per-sample true-peak envelope: the max of the oversampled signal around each sample.
+    up = np.abs(resample_poly(np.concatenate([x, np.zeros(8)]), k, 1))[: x.size * k]
+    env = np.maximum(up.reshape(x.size, k).max(axis=1), np.abs(x))
+    env = np.maximum(env, np.concatenate([env[1:], env[-1:]]))  # inter-sample peaks lean either way
+    need = np.minimum(1.0, limit / np.maximum(env, 1e-12))
+    w = max(3, int(rate * window_ms / 1000)) | 1
+    # A moving average over a window no wider than the min filter's stays at or
+    # below the needed gain at every peak, and ramps smoothly into and out of it.
+    gain = uniform_filter1d(minimum_filter1d(need, size=w, mode="nearest"), size=w, mode="nearest")
+    return x * gain
+
+
+def process_cue(speech: Speech, target_rate: int = 24000, target_lufs: float = -19.0,
+                peak_dbtp: float = -1.0) -> "np.ndarray":
+    """Processed mono int16 samples at `target_rate`.
+
+    Loudness is reached by gain; the few transients that gain pushes over
+    `peak_dbtp` are brought down by a short look-ahead limiter (see
+    MAX_LIMIT_DB), and a last plain gain reduction guarantees the limit.
+    Raises ValueError for a silent clip.
+    """
+    import numpy as np
+
+    x = to_float(speech.samples)
+    x = resample(x, speech.sample_rate, target_rate)
+    x = trim_silence(x, target_rate)
+
+    limit = 10 ** ((peak_dbtp - PEAK_MARGIN_DB) / 20)
+    max_ratio = 10 ** (MAX_LIMIT_DB / 20)
+    lufs = integrated_lufs(x, target_rate)
+    if not math.isfinite(lufs):
+        raise ValueError("cue is too quiet to measure its loudness")
+    # Limiting takes a little loudness away, so search for the gain *before* the
+    # limiter whose limited result meets the target (always limiting the original,
+    # never re-limiting limited audio; 2-3 rounds reach 0.05 LU).
+    gain_db = target_lufs - lufs
+    source = x
+    for _ in range(4):
+        x = source * 10 ** (gain_db / 20)
+        peak = true_peak(x)
+        if peak <= limit:
+            break
+        if peak > limit * max_ratio:
+            # Too much to limit transparently: lower the whole cue so that the limiter
+            # takes off at most MAX_LIMIT_DB, and accept a cue quieter than the target.
+            x = limit_peaks(x * (limit * max_ratio / peak), target_rate, limit)
+            break
+        x = limit_peaks(x, target_rate, limit)
+        error = target_lufs - integrated_lufs(x, target_rate)
+        if abs(error) < 0.05:
+            break
+        gain_db += error
+    x = apply_fades(x, target_rate)
+    # Final guarantee, whatever the limiter missed: plain gain reduction.
+    peak = true_peak(x)
+    if peak > limit:
+        x = x * (limit / peak)
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
