@@ -1,0 +1,53 @@
+"""Request handlers, one module per area and one class per intent or request type.
+
+`request_handlers(deps)` lists them in dispatch order: the SDK asks each in turn, so the catch-alls
+come last.
+"""
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+
+from .adjust import EasierHandler, FasterHandler, HarderHandler, SlowerHandler
+from .answers import NoHandler, YesHandler
+from .base import Deps, IntentHandler, RequestTypeHandler, Turn
+from .errors import ErrorHandler
+from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
+from .info import HelpHandler, HowToHandler, WhereAmIHandler
+from .launch import LaunchHandler
+from .routine import (GoToExerciseHandler, NextHandler, PreviousHandler, RepeatHandler, ResumeHandler,
+                      SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
+from .safety import HurtsIntentHandler
+from .session import (CancelHandler, ExceptionEncounteredHandler, NavigateHomeHandler, PauseHandler,
+                      SessionEndedHandler, StopHandler)
+from .state import LoadStateInterceptor, SaveStateInterceptor
+
+INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
+    StartRoutineHandler, NextHandler, PreviousHandler, RepeatHandler, StartOverHandler, ResumeHandler,
+    SkipExerciseHandler, GoToExerciseHandler,
+    WhereAmIHandler, HowToHandler, HelpHandler,
+    SlowerHandler, FasterHandler, EasierHandler, HarderHandler,
+    HurtsIntentHandler,
+    YesHandler, NoHandler,
+    PauseHandler, StopHandler, CancelHandler, NavigateHomeHandler,
+    FallbackHandler,
+)
+REQUEST_HANDLERS: tuple[type[RequestTypeHandler], ...] = (
+    LaunchHandler, SessionEndedHandler, ExceptionEncounteredHandler,
+)
+
+
+def handled_intents() -> set[str]:
+    return {h.intent_name for h in INTENT_HANDLERS}
+
+
+def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
+    handlers: list[AbstractRequestHandler] = [cls(deps) for cls in REQUEST_HANDLERS]
+    handlers += [cls(deps) for cls in INTENT_HANDLERS]
+    handlers += [UnknownIntentHandler(deps), UnhandledRequestHandler(deps)]
+    return handlers
+
+
+__all__ = [
+    "Deps", "ErrorHandler", "INTENT_HANDLERS", "LoadStateInterceptor", "REQUEST_HANDLERS", "SaveStateInterceptor",
+    "Turn", "handled_intents", "request_handlers",
+]

@@ -1,0 +1,69 @@
+"""Yes and No: they answer whatever question this session last asked (see session_state)."""
+from __future__ import annotations
+
+from ask_sdk_model import Response
+
+from routine_graph import navigation
+
+from ..session_state import QUESTION_HURT, QUESTION_RESUME, QUESTION_START, QUESTION_START_OVER
+from .base import IntentHandler, Turn
+from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines, play, resume_target, start_run
+
+GOODBYE_SAVED = "Okay. I've kept your place for next time. Take care."
+
+
+class YesHandler(IntentHandler):
+    intent_name = "AMAZON.YesIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        state = turn.state
+        question = state.pending_question(turn.session_id)
+        state.clear_question()
+        if question == QUESTION_RESUME and state.in_progress:
+            block, part = resume_target(course, state.place)
+            return play(turn, course, block, part, "Good. Let's carry on.")
+        if question in (QUESTION_START, QUESTION_START_OVER) or (question == QUESTION_RESUME and not state.in_progress):
+            return start_run(turn, course)
+        if question == QUESTION_HURT and state.in_progress:
+            graph = course.graph
+            block = graph.blocks[state.place.block]
+            if block.exercise is None:  # the question was "stop for today?"
+                return turn.reply(f"{GOODBYE_SAVED} Rest well.", end=True)
+            target = navigation.skip_exercise(graph, state.place.block)
+            if target is None:
+                return turn.reply(f"{GOODBYE_SAVED} Rest well.", end=True)
+            return play(turn, course, target, 0, "Okay, we'll leave that one for today. Only carry on if you feel comfortable.")
+        if state.in_progress:
+            return turn.reply("Say next to carry on, repeat to hear that again, or help to hear what you can say.", REPROMPT_GO_ON)
+        return turn.reply("Say start to begin the routine, or help to hear what you can say.", REPROMPT_START)
+
+
+class NoHandler(IntentHandler):
+    intent_name = "AMAZON.NoIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        state = turn.state
+        question = state.pending_question(turn.session_id)
+        state.clear_question()
+        if question == QUESTION_RESUME:
+            state.ask(QUESTION_START_OVER, turn.session_id)
+            return turn.reply("No problem. Would you like to start the routine from the beginning?",
+                              "Say yes to start from the beginning, or no to stop for now.")
+        if question == QUESTION_START_OVER:
+            return turn.reply("Okay. Your place is kept for next time. Take care.", end=True)
+        if question == QUESTION_START:
+            return turn.reply("Alright. Come back whenever you're ready. Take care.", end=True)
+        if question == QUESTION_HURT:
+            if state.in_progress and course.graph.blocks[state.place.block].exercise is None:
+                return turn.reply("Alright, we'll carry on gently. Only go as far as feels safe. "
+                                  "Say next when you're ready.", REPROMPT_GO_ON)
+            return turn.reply("That's fine. Let's stop here for today, and rest. I've kept your place. Take care.", end=True)
+        if state.in_progress:
+            return turn.reply("Okay. Say next when you're ready, or stop to finish for today.", REPROMPT_GO_ON)
+        return turn.reply("Okay. Say start when you're ready, or stop to finish.", REPROMPT_START)

@@ -1,0 +1,186 @@
+"""What every handler shares: its dependencies, one request's view (`Turn`), and base classes.
+
+Handlers get their dependencies through the constructor (no module globals), read and change the
+user's state through `Turn.state`, and build replies with `Turn.reply`. The state is loaded by a
+request interceptor and saved by a response interceptor (skill/handlers/state.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Response
+
+from ..routines import Course, RoutineLibrary
+from ..session_state import UserState
+from ..speech import esc
+
+STATE_KEY = "back_routine.state"
+LOADED_KEY = "back_routine.loaded"  # the attributes as loaded, to save only what changed
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything handlers need from outside: the routines and the time."""
+
+    library: RoutineLibrary
+    clock: Clock = utc_now
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("skill"))
+
+
+class Turn:
+    """One request as the handlers see it."""
+
+    def __init__(self, handler_input: HandlerInput, deps: Deps):
+        self.handler_input = handler_input
+        self.deps = deps
+        attributes = handler_input.attributes_manager.request_attributes
+        state = attributes.get(STATE_KEY)
+        if state is None:  # e.g. a handler used without the interceptor, in a unit test
+            state = attributes[STATE_KEY] = UserState()
+        self.state: UserState = state
+        self._notices: list[str] = []
+        self.routine_changed = False
+        self._course_checked = False
+        self._course: Course | None = None
+
+    # -- request ------------------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        session = self.handler_input.request_envelope.session
+        return session.session_id if session is not None else None
+
+    def now(self) -> dt.datetime:
+        return self.deps.clock()
+
+    def slot(self, name: str) -> tuple[str | None, str | None]:
+        """(resolved id, spoken value) of a slot; (None, None) when it is empty.
+
+        Alexa resolves custom slot values against the model's values and synonyms and sends the id
+        in `resolutions`; the raw words are kept for matching ourselves when it did not.
+        """
+        request = self.handler_input.request_envelope.request
+        intent = getattr(request, "intent", None)
+        slots = (intent.slots if intent is not None else None) or {}
+        slot = slots.get(name)
+        if slot is None:
+            return None, None
+        value = (slot.value or "").strip() or None
+        resolved = None
+        resolutions = getattr(slot, "resolutions", None)
+        for authority in (getattr(resolutions, "resolutions_per_authority", None) or []):
+            code = getattr(getattr(getattr(authority, "status", None), "code", None), "value", None)
+            if code == "ER_SUCCESS_MATCH" and authority.values:
+                resolved = authority.values[0].value.id
+                break
+        if value in ("?",):  # Alexa's placeholder for a number it could not hear
+            value = None
+        return resolved, value
+
+    # -- routine --------------------------------------------------------------------------------
+
+    def course(self) -> Course | None:
+        """The user's routine at their level and pace.
+
+        If the routine they were in has gone (file deleted or broken), they are moved to the first
+        routine that loads and told so once in this reply; None when there is no routine at all.
+        """
+        if self._course_checked:
+            return self._course
+        self._course_checked = True
+        library, state = self.deps.library, self.state
+        if state.routine and library.get(state.routine) is None:
+            gone = state.routine_title or state.routine.replace("-", " ")
+            self._notices.append(f"The routine you were doing, {esc(gone)}, isn't available any more.")
+            state.routine = state.routine_title = None
+            state.place = None
+            state.run_started = None
+            state.clear_question()
+            self.routine_changed = True
+        if not state.routine:
+            state.routine = library.default_id()
+            if state.routine is None:
+                return None
+            if self.routine_changed:
+                self._notices.append(f"I've set you up with {esc(library.get(state.routine).title)} instead.")
+        self._course = library.course(state.routine, state.level_for(state.routine), state.pace)
+        if self._course is not None:
+            state.routine_title = self._course.graph.title
+            if state.place is not None:  # the routine may have been edited under the user's place
+                block, part = self._course.clamp(state.place.block, state.place.part)
+                if (block, part) != (state.place.block, state.place.part):
+                    state.place = type(state.place)(block, part, state.place.done, state.place.finished)
+        return self._course
+
+    def refresh_course(self) -> Course | None:
+        """After a level or pace change."""
+        self._course_checked = False
+        return self.course()
+
+    # -- reply --------------------------------------------------------------------------------------
+
+    def reply(self, speech: str, reprompt: str | None = None, *, end: bool = False) -> Response:
+        """Speak `speech` (SSML body, without <speak>), prefixed with any notice for this turn.
+
+        With a reprompt the microphone stays open; `end` closes the session; neither leaves the
+        session open without a reprompt (used only where Alexa forbids one).
+        """
+        builder = self.handler_input.response_builder
+        builder.speak(" ".join(self._notices + [speech]))
+        if end:
+            builder.set_should_end_session(True)
+        elif reprompt:
+            builder.ask(reprompt)
+        return builder.response
+
+    def silent(self) -> Response:
+        """No speech: for requests nobody hears (SessionEndedRequest, System.ExceptionEncountered)."""
+        return self.handler_input.response_builder.response
+
+
+class IntentHandler(AbstractRequestHandler):
+    """One handler per intent: subclasses set `intent_name` and implement `respond`."""
+
+    intent_name: str = ""
+
+    def __init__(self, deps: Deps):
+        self.deps = deps
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        request = handler_input.request_envelope.request
+        return isinstance(request, IntentRequest) and request.intent.name == self.intent_name
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.respond(Turn(handler_input, self.deps))
+
+    def respond(self, turn: Turn) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class RequestTypeHandler(AbstractRequestHandler):
+    """One handler per request type (LaunchRequest, SessionEndedRequest, ...)."""
+
+    request_type: str = ""
+
+    def __init__(self, deps: Deps):
+        self.deps = deps
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return handler_input.request_envelope.request.object_type == self.request_type
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.respond(Turn(handler_input, self.deps))
+
+    def respond(self, turn: Turn) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,53 @@
+"""Opening the skill: welcome a new user, or offer a returning one to carry on."""
+from __future__ import annotations
+
+from ask_sdk_model import Response
+
+from routine_graph.words import number_words
+
+from ..session_state import QUESTION_RESUME, QUESTION_START
+from ..speech import esc
+from .base import RequestTypeHandler, Turn
+from .flow import REPROMPT_START, exercise_list, minutes_phrase, no_routines, resume_target, sessions_this_week, where_phrase
+
+
+class LaunchHandler(RequestTypeHandler):
+    request_type = "LaunchRequest"
+
+    def respond(self, turn: Turn) -> Response:
+        state = turn.state
+        new_user = state.is_new_user
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        graph = course.graph
+        if new_user:
+            state.ask(QUESTION_START, turn.session_id)
+            count = len(graph.exercises)
+            exercises = "one exercise" if count == 1 else f"{number_words(count)} exercises"
+            return turn.reply(
+                f"Welcome to my back routine. I'll guide you through {esc(graph.title)}: {exercises}, "
+                f"{exercise_list(course)}. It takes {minutes_phrase(graph.total_seconds)}, and you set "
+                f"the pace: I'll wait for you between sets. {esc(graph.safety)} "
+                "When you're ready, say start.",
+                REPROMPT_START,
+            )
+        week = sessions_this_week(turn)
+        welcome = "Welcome back."
+        if week:
+            welcome += f" You've done {number_words(week)} session{'s' if week > 1 else ''} this week."
+        if state.in_progress and not turn.routine_changed:
+            block, _ = resume_target(course, state.place)
+            state.ask(QUESTION_RESUME, turn.session_id)
+            if state.place.done and block != state.place.block:
+                where = f"Last time you finished {where_phrase(course, state.place.block)}. Shall we carry on with {where_phrase(course, block)}?"
+            else:
+                where = f"Last time you stopped at {where_phrase(course, block)}. Shall we carry on from there?"
+            return turn.reply(f"{welcome} {where}", "Say yes to carry on where you left off, or no to choose something else.")
+        state.ask(QUESTION_START, turn.session_id)
+        level = f" at the {esc(graph.level)} level" if len(turn.deps.library.get(graph.routine_id).levels) > 1 else ""
+        return turn.reply(
+            f"{welcome} {esc(graph.title)} takes {minutes_phrase(graph.total_seconds)}{level}. "
+            "Say start when you're ready.",
+            REPROMPT_START,
+        )

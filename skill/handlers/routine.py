@@ -1,0 +1,195 @@
+"""Moving through the routine: start, next, previous, repeat, start over, resume, skip, go to."""
+from __future__ import annotations
+
+from ask_sdk_model import Response
+
+from routine_graph import navigation
+from routine_graph.words import number_words
+
+from ..routines import find_exercise
+from ..speech import esc
+from .base import IntentHandler, Turn
+from .flow import finished_line, no_routines, not_started, play, resume_target, start_run
+
+_NUMBER_WORDS = {number_words(n): n for n in range(1, 101)}
+
+
+class StartRoutineHandler(IntentHandler):
+    """'start', 'start {routine}', 'begin the {routine} routine'."""
+
+    intent_name = "StartRoutineIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        library, state = turn.deps.library, turn.state
+        resolved, spoken = turn.slot("routine")
+        if resolved or spoken:
+            wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
+            if wanted is None:
+                titles = [esc(library.get(rid).title) for rid in library.ids()]
+                if not titles:
+                    return no_routines(turn)
+                return turn.reply(
+                    f"I don't know a routine called {esc(spoken or resolved)}. I can guide you through "
+                    f"{' or '.join(titles)}. Which would you like?",
+                    "Which routine would you like? Say, for example, start " + titles[0] + ".",
+                )
+            if wanted != state.routine:
+                turn.course()  # let a vanished previous routine be noticed before switching
+                state.routine, state.place, state.run_started = wanted, None, None
+                course = turn.refresh_course()
+                return start_run(turn, course, lead=f"Let's begin {esc(course.graph.title)}.")
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        if state.in_progress and not turn.routine_changed:
+            block, part = resume_target(course, state.place)
+            return play(turn, course, block, part, "Let's carry on where you left off. You can say start over at any time to begin again.")
+        return start_run(turn, course)
+
+
+class NextHandler(IntentHandler):
+    intent_name = "AMAZON.NextIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        place = turn.state.place
+        if turn.routine_changed:
+            return not_started(turn, course)
+        if place is None:
+            return start_run(turn, course)
+        if place.finished:
+            return finished_line(turn)
+        target = course.next_place(*course.clamp(place.block, place.part))
+        if target is None:  # only reachable if the outro was never marked finished
+            return finished_line(turn)
+        return play(turn, course, *target)
+
+
+class PreviousHandler(IntentHandler):
+    intent_name = "AMAZON.PreviousIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        place = turn.state.place
+        if place is None:
+            return not_started(turn, course)
+        target = course.previous_place(*course.clamp(place.block, place.part))
+        if target is None:
+            return turn.reply("We're at the very beginning, so there's nothing before this. "
+                              "Say repeat to hear it again, or next to go on.",
+                              "Say repeat to hear it again, or next to go on.")
+        return play(turn, course, *target, lead="Going back.")
+
+
+class RepeatHandler(IntentHandler):
+    intent_name = "AMAZON.RepeatIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        place = turn.state.place
+        if place is None:
+            return not_started(turn, course)
+        return play(turn, course, place.block, place.part, "Once more.")
+
+
+class StartOverHandler(IntentHandler):
+    intent_name = "AMAZON.StartOverIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        return start_run(turn, course, lead="Okay, from the beginning.")
+
+
+class ResumeHandler(IntentHandler):
+    intent_name = "AMAZON.ResumeIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        state = turn.state
+        if not state.in_progress or turn.routine_changed:
+            if state.place is not None and state.place.finished:
+                return finished_line(turn)
+            return not_started(turn, course)
+        block, part = resume_target(course, state.place)
+        return play(turn, course, block, part, "Let's carry on.")
+
+
+class SkipExerciseHandler(IntentHandler):
+    intent_name = "SkipExerciseIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        place = turn.state.place
+        if place is None or turn.routine_changed:
+            return not_started(turn, course)
+        graph = course.graph
+        current = graph.blocks[place.block]
+        target = navigation.skip_exercise(graph, place.block)
+        if target is None or current.kind == "outro":
+            return turn.reply("There's no exercise left to skip: this is the end of the routine. "
+                              "Say repeat to hear it again, or stop to finish.",
+                              "Say repeat to hear it again, or stop to finish.")
+        if current.exercise is None:
+            lead = "Okay, straight to the first exercise."
+        else:
+            lead = f"Okay, we'll skip {esc(graph.exercises[current.exercise - 1].name)}."
+        return play(turn, course, target, 0, lead)
+
+
+class GoToExerciseHandler(IntentHandler):
+    """'go to exercise {number}', 'go to {exercise}'."""
+
+    intent_name = "GoToExerciseIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        graph = course.graph
+        number = self._number(turn)
+        resolved, spoken = turn.slot("exercise")
+        info = None
+        if number is not None and 1 <= number <= len(graph.exercises):
+            info = graph.exercises[number - 1]
+        elif number is None:
+            info = next((e for e in graph.exercises if resolved and e.id == resolved), None) or find_exercise(graph, spoken)
+        if info is None:
+            heard = ""
+            if number is not None:
+                heard = f"There's no exercise {number_words(number)}. "
+            elif spoken:
+                heard = f"I couldn't find an exercise called {esc(spoken)}. "
+            names = "; ".join(f"{number_words(e.number)}, {esc(e.name)}" for e in graph.exercises)
+            count = len(graph.exercises)
+            return turn.reply(
+                f"{heard}This routine has {number_words(count)} exercise{'s' if count > 1 else ''}: {names}. "
+                "Which one would you like? Say, for example, go to exercise one.",
+                "Say go to exercise, and a number.",
+            )
+        target = navigation.goto_exercise(graph, info.number)
+        lead = f"Okay, exercise {number_words(info.number)}."
+        if turn.state.place is None or not turn.state.in_progress or turn.routine_changed:
+            return start_run(turn, course, target, lead)
+        return play(turn, course, target, 0, lead)
+
+    @staticmethod
+    def _number(turn: Turn) -> int | None:
+        _, value = turn.slot("number")
+        if not value:
+            return None
+        value = value.strip().lower()
+        if value.isdigit():
+            return int(value)
+        return _NUMBER_WORDS.get(value)

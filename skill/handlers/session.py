@@ -1,0 +1,81 @@
+"""Ending and pausing: Pause, Stop, Cancel, NavigateHome, SessionEnded, System.ExceptionEncountered.
+
+The user's place is in persistent attributes, saved after every response, so ending a session loses
+nothing; these handlers only say goodbye in a way that tells the user how to come back.
+"""
+from __future__ import annotations
+
+from ask_sdk_model import Response
+
+from .base import IntentHandler, RequestTypeHandler, Turn
+from .flow import where_phrase
+
+
+def _goodbye(turn: Turn, opening: str) -> Response:
+    course = turn.course()
+    if course is not None and turn.state.in_progress and not turn.routine_changed:
+        where = where_phrase(course, turn.state.place.block)
+        return turn.reply(f"{opening} We stopped at {where}, and I've saved your place. "
+                          "When you're ready, just say: Alexa, open my back routine.", end=True)
+    return turn.reply("Okay. Take care of your back, and see you next time.", end=True)
+
+
+class PauseHandler(IntentHandler):
+    intent_name = "AMAZON.PauseIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        return _goodbye(turn, "Okay, we'll pause here. Take your time.")
+
+
+class StopHandler(IntentHandler):
+    intent_name = "AMAZON.StopIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        return _goodbye(turn, "Okay, stopping here.")
+
+
+class CancelHandler(IntentHandler):
+    intent_name = "AMAZON.CancelIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        return _goodbye(turn, "Okay.")
+
+
+class NavigateHomeHandler(IntentHandler):
+    intent_name = "AMAZON.NavigateHomeIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        return _goodbye(turn, "Okay.")
+
+
+class SessionEndedHandler(RequestTypeHandler):
+    request_type = "SessionEndedRequest"
+
+    def respond(self, turn: Turn) -> Response:
+        request = turn.handler_input.request_envelope.request
+        reason = getattr(getattr(request, "reason", None), "value", None)
+        if reason == "ERROR":
+            error = getattr(request, "error", None)
+            turn.deps.log.warning("session ended with an error: %s %s", getattr(getattr(error, "object_type", None), "value", None),
+                                  getattr(error, "message", None))
+        if reason == "EXCEEDED_MAX_REPROMPTS":
+            # Alexa only reprompts after the whole response was spoken: the user heard the chunk
+            # through, so coming back should go on to the next one rather than repeat it.
+            turn.state.mark_heard()
+        turn.state.clear_question()
+        return turn.silent()
+
+
+class ExceptionEncounteredHandler(RequestTypeHandler):
+    """Alexa reports that our previous response was unusable (sent outside any session)."""
+
+    request_type = "System.ExceptionEncountered"
+
+    def respond(self, turn: Turn) -> Response:
+        request = turn.handler_input.request_envelope.request
+        error = getattr(request, "error", None)
+        cause = getattr(request, "cause", None)
+        turn.deps.log.error("Alexa rejected a response: %s: %s (request %s)",
+                            getattr(getattr(error, "object_type", None), "value", None),
+                            getattr(error, "message", None), getattr(cause, "request_id", None))
+        return turn.silent()

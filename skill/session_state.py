@@ -1,0 +1,225 @@
+"""The user's progress as a dataclass, and its round trip through persistent attributes.
+
+Everything the skill remembers about a user lives here and nowhere else: which routine, where in it,
+at what level and pace, which question we are waiting on, and the history of finished sessions. It is
+stored as one JSON-friendly dict through the ask-sdk persistence adapter (SQLite locally, DynamoDB on
+Lambda), keyed by user id, so a new session (or a new device) picks up where the last one stopped.
+
+Reading is forgiving on purpose: attributes written by an older version, or damaged by hand, must
+never lock a user out. Anything that does not parse falls back to its default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_HISTORY = 200  # completed sessions kept (a few months of twice-daily practice)
+MAX_EVENTS = 50  # "it hurts" reports kept
+
+# Questions the skill can be waiting on a yes or no for.
+QUESTION_START = "start"  # "say start when you're ready" (or yes)
+QUESTION_RESUME = "resume"  # "shall we carry on where you stopped?"
+QUESTION_START_OVER = "start_over"  # after "no" to resuming: "start from the beginning?"
+QUESTION_HURT = "hurt"  # after "it hurts": "skip this exercise?"
+QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the user is: the chunk they were last given.
+
+    `block` indexes Graph.blocks; `part` is the sub-chunk when a block is too long for one response
+    (see skill.speech). `done` means they heard the chunk through (the session ran out after the
+    reprompt), so resuming goes on to the next chunk instead of repeating this one. `finished` means
+    the outro was given: the run is complete, "next" has nowhere to go.
+    """
+
+    block: int = 0
+    part: int = 0
+    done: bool = False
+    finished: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block": self.block, "part": self.part, "done": self.done, "finished": self.finished}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Place | None:
+        if not isinstance(data, dict):
+            return None
+        block, part = _int(data.get("block"), -1), _int(data.get("part"), 0)
+        if block < 0:
+            return None
+        return cls(block, max(0, part), bool(data.get("done")), bool(data.get("finished")))
+
+
+@dataclass(frozen=True)
+class Completed:
+    """One finished run of a routine."""
+
+    routine: str
+    finished_at: str  # ISO 8601 UTC
+    level: str
+    pace: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"routine": self.routine, "finished_at": self.finished_at, "level": self.level, "pace": self.pace}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Completed | None:
+        if not isinstance(data, dict) or not isinstance(data.get("routine"), str) or _time(data.get("finished_at")) is None:
+            return None
+        return cls(data["routine"], data["finished_at"], str(data.get("level", "")), _float(data.get("pace"), 1.0))
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something worth keeping that is not progress: today only "hurt" reports."""
+
+    kind: str
+    at: str  # ISO 8601 UTC
+    routine: str
+    where: str  # e.g. "exercise 2, set 1"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": self.at, "routine": self.routine, "where": self.where}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Event | None:
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("kind", "at", "routine", "where")):
+            return None
+        return cls(data["kind"], data["at"], data["routine"], data["where"])
+
+
+@dataclass
+class UserState:
+    """Everything remembered about one user. Mutable: handlers change it, the response interceptor
+    saves it."""
+
+    routine: str | None = None  # chosen routine id
+    routine_title: str | None = None  # kept so we can name it even after its file is deleted
+    place: Place | None = None  # None: not inside a run of the routine
+    levels: dict[str, str] = field(default_factory=dict)  # routine id -> level name
+    pace: float | None = None  # None: the routine's own default
+    run_started: str | None = None  # when the current run began (ISO), for the history
+    question: str | None = None  # what a yes or no answers
+    question_session: str | None = None  # ...but only within the session that asked it
+    history: list[Completed] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def to_attributes(self) -> dict[str, Any]:
+        return {
+            "v": SCHEMA_VERSION,
+            "routine": self.routine,
+            "routine_title": self.routine_title,
+            "place": self.place.to_dict() if self.place else None,
+            "levels": dict(self.levels),
+            "pace": self.pace,
+            "run_started": self.run_started,
+            "question": self.question,
+            "question_session": self.question_session,
+            "history": [c.to_dict() for c in self.history[-MAX_HISTORY:]],
+            "events": [e.to_dict() for e in self.events[-MAX_EVENTS:]],
+        }
+
+    @classmethod
+    def from_attributes(cls, data: Any) -> UserState:
+        if not isinstance(data, dict):
+            return cls()
+        levels = data.get("levels")
+        pace = data.get("pace")
+        question = data.get("question")
+        return cls(
+            routine=_str(data.get("routine")),
+            routine_title=_str(data.get("routine_title")),
+            place=Place.from_dict(data.get("place")),
+            levels={k: v for k, v in levels.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(levels, dict) else {},
+            pace=_float(pace, None) if pace is not None else None,
+            run_started=_str(data.get("run_started")),
+            question=question if question in QUESTIONS else None,
+            question_session=_str(data.get("question_session")),
+            history=[c for c in map(Completed.from_dict, _list(data.get("history"))) if c],
+            events=[e for e in map(Event.from_dict, _list(data.get("events"))) if e],
+        )
+
+    # -- questions --------------------------------------------------------------------------------
+
+    def ask(self, question: str, session_id: str | None) -> None:
+        self.question, self.question_session = question, session_id
+
+    def pending_question(self, session_id: str | None) -> str | None:
+        """The question asked in this session, if any: a yes in a new session answers nothing."""
+        if self.question and self.question_session == session_id:
+            return self.question
+        return None
+
+    def clear_question(self) -> None:
+        self.question = self.question_session = None
+
+    # -- progress ---------------------------------------------------------------------------------
+
+    @property
+    def in_progress(self) -> bool:
+        return self.place is not None and not self.place.finished
+
+    def move_to(self, block: int, part: int = 0) -> None:
+        self.place = Place(block, part)
+
+    def mark_heard(self) -> None:
+        if self.place is not None:
+            self.place = replace(self.place, done=True)
+
+    def level_for(self, routine: str) -> str | None:
+        return self.levels.get(routine)
+
+    def record_completion(self, routine: str, level: str, pace: float, now: dt.datetime) -> None:
+        self.history.append(Completed(routine, iso(now), level, pace))
+        del self.history[:-MAX_HISTORY]
+
+    def record_event(self, kind: str, routine: str, where: str, now: dt.datetime) -> None:
+        self.events.append(Event(kind, iso(now), routine, where))
+        del self.events[:-MAX_EVENTS]
+
+    def sessions_since(self, since: dt.datetime) -> int:
+        return sum(1 for c in self.history if (_time(c.finished_at) or since) > since)
+
+    @property
+    def is_new_user(self) -> bool:
+        return self.place is None and not self.history and self.routine is None
+
+
+def iso(when: dt.datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _float(value: Any, default: float | None) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:  # not NaN
+        return float(value)
+    return default
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
