@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 # Bump whenever the output of process_cue changes for the same input: it is part of cue cache keys.
-PROCESSING_VERSION = "1"
+PROCESSING_VERSION = "2"
 
 TRIM_THRESHOLD_DB = -40.0  # relative to the clip's peak: below this counts as silence
 TRIM_WINDOW_MS = 5.0  # envelope window, so a lone noise sample does not stop the trim
@@ -30,16 +30,17 @@ PEAK_MARGIN_DB = 0.1  # headroom for int16 rounding after the gain is applied
 # around those few ms. Beyond this much reduction the clip is odd and we fall back
 # to lowering the whole cue.
 MAX_LIMIT_DB = 6.0
+# A cue is measured as it is heard in a track: with silence around it. The track's meter sees the
+# blocks that straddle a cue's edges too, so a cue normalized on its own would make the track read
+# 1-1.5 LU quieter than the target.
+CONTEXT_S = 0.5
 LIMIT_WINDOW_MS = 10.0
 
 
 def resample(x: "np.ndarray", from_rate: int, to_rate: int) -> "np.ndarray":
-    from scipy.signal import resample_poly
+    from .dsp import resample as fft_resample
 
-    if from_rate == to_rate:
-        return x
-    g = math.gcd(from_rate, to_rate)
-    return resample_poly(x, to_rate // g, from_rate // g)
+    return fft_resample(x, from_rate, to_rate)
 
 
 def trim_silence(x: "np.ndarray", rate: int, threshold_db: float = TRIM_THRESHOLD_DB,
@@ -79,20 +80,17 @@ def limit_peaks(x: "np.ndarray", rate: int, limit: float,
                 window_ms: float = LIMIT_WINDOW_MS) -> "np.ndarray":
     """Look-ahead peak limiter: smooth gain dips that bring true peaks to `limit`."""
     import numpy as np
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-    from scipy.signal import resample_poly
 
-    from .loudness import TRUE_PEAK_OVERSAMPLE as k
+    from .dsp import moving_mean, moving_min, oversampled_abs_max
 
     # Per-sample true-peak envelope: the max of the oversampled signal around each sample.
-    up = np.abs(resample_poly(np.concatenate([x, np.zeros(8)]), k, 1))[: x.size * k]
-    env = np.maximum(up.reshape(x.size, k).max(axis=1), np.abs(x))
+    env = oversampled_abs_max(x)
     env = np.maximum(env, np.concatenate([env[1:], env[-1:]]))  # inter-sample peaks lean either way
     need = np.minimum(1.0, limit / np.maximum(env, 1e-12))
     w = max(3, int(rate * window_ms / 1000)) | 1
     # A moving average over a window no wider than the min filter's stays at or
     # below the needed gain at every peak, and ramps smoothly into and out of it.
-    gain = uniform_filter1d(minimum_filter1d(need, size=w, mode="nearest"), size=w, mode="nearest")
+    gain = moving_mean(moving_min(need, w), w)
     return x * gain
 
 
@@ -113,7 +111,12 @@ def process_cue(speech: Speech, target_rate: int = 24000, target_lufs: float = -
 
     limit = 10 ** ((peak_dbtp - PEAK_MARGIN_DB) / 20)
     max_ratio = 10 ** (MAX_LIMIT_DB / 20)
-    lufs = integrated_lufs(x, target_rate)
+    context = np.zeros(int(CONTEXT_S * target_rate))
+
+    def heard(y: "np.ndarray") -> float:
+        return integrated_lufs(np.concatenate([context, y, context]), target_rate)
+
+    lufs = heard(x)
     if not math.isfinite(lufs):
         raise ValueError("cue is too quiet to measure its loudness")
     # Limiting takes a little loudness away, so search for the gain *before* the
@@ -132,7 +135,7 @@ def process_cue(speech: Speech, target_rate: int = 24000, target_lufs: float = -
             x = limit_peaks(x * (limit * max_ratio / peak), target_rate, limit)
             break
         x = limit_peaks(x, target_rate, limit)
-        error = target_lufs - integrated_lufs(x, target_rate)
+        error = target_lufs - heard(x)
         if abs(error) < 0.05:
             break
         gain_db += error

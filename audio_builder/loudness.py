@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # BS.1770 measures 400 ms blocks; shorter input has no block to measure.
 MIN_MEASURE_S = 0.4
-TRUE_PEAK_OVERSAMPLE = 4
+from .dsp import TRUE_PEAK_OVERSAMPLE  # noqa: F401  (one definition, re-exported)
 
 
 def to_float(samples: "np.ndarray") -> "np.ndarray":
@@ -33,7 +33,8 @@ def integrated_lufs(samples: "np.ndarray", rate: int) -> float:
     would lower the reading) so that short cues such as "two" can be measured.
     """
     import numpy as np
-    import pyloudnorm
+
+    from .dsp import integrated_lufs as measure
 
     x = to_float(samples)
     if x.size == 0 or not np.any(x):
@@ -41,22 +42,14 @@ def integrated_lufs(samples: "np.ndarray", rate: int) -> float:
     need = int(math.ceil(MIN_MEASURE_S * rate)) + 1
     if x.size < need:
         x = np.tile(x, int(math.ceil(need / x.size)) + 1)
-    value = float(pyloudnorm.Meter(rate).integrated_loudness(x))
-    return value
+    return measure(x, rate)
 
 
 def true_peak(samples: "np.ndarray", rate: int | None = None) -> float:
     """Linear true peak (4x oversampled, BS.1770 annex 2 style)."""
-    import numpy as np
-    from scipy.signal import resample_poly
+    from .dsp import true_peak as measure
 
-    x = to_float(samples)
-    if x.size == 0:
-        return 0.0
-    # Pad so the polyphase filter's edges see the signal decay, not a cut.
-    padded = np.concatenate([np.zeros(16), x, np.zeros(16)])
-    up = resample_poly(padded, TRUE_PEAK_OVERSAMPLE, 1)
-    return float(max(np.max(np.abs(up)), np.max(np.abs(x))))
+    return measure(to_float(samples))
 
 
 def true_peak_dbtp(samples: "np.ndarray", rate: int | None = None) -> float:

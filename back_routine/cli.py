@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from audio_builder.cli import build, watch
 from routine_graph.cli import preview, schema, validate
 
 
@@ -15,3 +16,5 @@ def main() -> None:
 main.add_command(validate)
 main.add_command(preview)
 main.add_command(schema)
+main.add_command(build)
+main.add_command(watch)

@@ -1,12 +1,33 @@
 """Load, validate and expand routine files into the routine graph that the audio builder and the
-skill both follow."""
-from .errors import Problem, RoutineError, UnknownLevelError, UnknownRoutineError
-from .expand import expand, reps_for_level
-from .graph import Block, ExerciseInfo, Graph, Position, Step
-from .loader import load_routine
-from .model import Routine
+skill both follow.
 
-__all__ = [
-    "Block", "ExerciseInfo", "Graph", "Position", "Problem", "Routine", "RoutineError", "Step",
-    "UnknownLevelError", "UnknownRoutineError", "expand", "load_routine", "reps_for_level",
-]
+Names are imported on first use: a command that finds its work already done (an up-to-date build)
+should not pay for pydantic and YAML.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "Problem": "errors", "RoutineError": "errors", "UnknownLevelError": "errors", "UnknownRoutineError": "errors",
+    "expand": "expand", "reps_for_level": "expand",
+    "Block": "graph", "ExerciseInfo": "graph", "Graph": "graph", "Position": "graph", "Step": "graph",
+    "load_routine": "loader", "Routine": "model",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import Problem, RoutineError, UnknownLevelError, UnknownRoutineError
+    from .expand import expand, reps_for_level
+    from .graph import Block, ExerciseInfo, Graph, Position, Step
+    from .loader import load_routine
+    from .model import Routine
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

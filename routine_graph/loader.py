@@ -30,7 +30,12 @@ def load_routine(file: str | Path) -> Routine:
     data, locations = read_yaml(file)
     if not isinstance(data, dict):
         raise RoutineError(file, [Problem(1, 1, "", f"a routine file is a mapping of keys (title, exercises, ...), not a {type(data).__name__}")])
-    data.setdefault("id", file.stem if file.suffix in (".yaml", ".yml") else None)
+    # The id is the file name, so a routine's outputs can be found without parsing it.
+    stem = file.stem if file.suffix in (".yaml", ".yml") else None
+    if stem and data.get("id", stem) != stem:
+        line, col = _locate(("id",), locations)
+        raise RoutineError(file, [Problem(line, col, "id", f"id {data['id']!r} must match the file name ({stem!r}); rename the file or remove the id")])
+    data.setdefault("id", stem)
     # Cross-field checks run on the raw data too, so one run reports them alongside type errors.
     problems = _cross_field_problems(data, locations)
     try:

@@ -1,0 +1,146 @@
+"""`back-routine build` and `back-routine watch`: routines to MP3 tracks."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from routine_graph.catalog import resolve, routine_files, routines_dir
+from routine_graph.cli import routines_option
+from routine_graph.errors import UnknownRoutineError
+
+
+def _options(f):
+    for option in reversed([
+        click.argument("routines", nargs=-1),
+        click.option("--level", default="all", show_default=True, help="Level to build, or all."),
+        click.option("--engine", default="piper", show_default=True,
+                     help="Text-to-speech engine: piper (offline), gtts (online), espeak (offline, robotic)."),
+        click.option("--voice", default=None, help="Voice of the engine (default: its default voice)."),
+        click.option("--rate", type=float, default=1.0, show_default=True, help="Speaking rate (0.8 = slower)."),
+        click.option("--lang", default=None, help="gtts only: language, e.g. en."),
+        click.option("--tld", default=None, help="gtts only: accent by Google domain, e.g. co.uk, com.au."),
+        click.option("--bitrate", type=int, default=64, show_default=True, help="MP3 bitrate in kbps (CBR, mono)."),
+        click.option("--sample-rate", type=click.Choice(["16000", "24000", "32000", "48000"]), default="24000",
+                     show_default=True, help="MP3 sample rate in Hz."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+                     show_default=True, help="Output folder."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Cue cache folder (default: the user cache folder)."),
+        click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary line."),
+        routines_option,
+    ]):
+        f = option(f)
+    return f
+
+
+@click.command()
+@_options
+@click.option("--no-wait", is_flag=True, help="Refuse, rather than wait, when another build of the same output runs.")
+def build(no_wait: bool, **kwargs) -> None:
+    """Build guided MP3 tracks, captions, playlists and manifests for ROUTINES (ids or paths; default:
+    every routine in the routines folder), for every level. Only what changed is made again."""
+    code = _run_build(wait=not no_wait, **kwargs)
+    sys.exit(code)
+
+
+@click.command()
+@_options
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between checks for changes.")
+def watch(interval: float, **kwargs) -> None:
+    """Build, then rebuild whenever a routine file is saved (debounced). Ctrl-C stops."""
+    folder = routines_dir(kwargs["routines_path"])
+    _run_build(wait=True, **kwargs)
+    click.echo(f"watching {folder}/ for changes (Ctrl-C to stop)", err=True)
+    seen = _snapshot(folder)
+    try:
+        while True:
+            time.sleep(interval)
+            now = _snapshot(folder)
+            if now == seen:
+                continue
+            # Editors save in several writes: wait until the folder is quiet before building.
+            while True:
+                time.sleep(max(interval, 0.3))
+                settled = _snapshot(folder)
+                if settled == now:
+                    break
+                now = settled
+            seen = now
+            _run_build(wait=True, **kwargs)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    snap = {}
+    for path in routine_files(folder):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        snap[path.name] = (st.st_mtime_ns, st.st_size)
+    return snap
+
+
+def _run_build(routines, level, engine, voice, rate, lang, tld, bitrate, sample_rate, out_dir, cache_dir, quiet,
+               routines_path, wait: bool) -> int:
+    from audio_builder.build import Builder, BuildError, BuildSettings
+    from audio_builder.progress import Progress
+
+    started = time.perf_counter()
+    folder = routines_dir(routines_path)
+    try:
+        files = [resolve(name, folder) for name in routines] if routines else routine_files(folder)
+    except UnknownRoutineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    if not files:
+        click.echo(f"error: no routine files in {folder}/", err=True)
+        return 2
+    options = tuple((k, v) for k, v in (("lang", lang), ("tld", tld)) if v)
+    settings = BuildSettings(engine=engine, voice=voice, rate=rate, sample_rate=int(sample_rate),
+                             bitrate_kbps=bitrate, engine_options=options)
+    if cache_dir is None:
+        from audio_builder.cue_cache import default_cache_dir
+
+        cache_dir = default_cache_dir()
+    builder = Builder(out_dir, cache_dir, settings, wait_for_lock=wait,
+                      progress=lambda label, total: Progress(label, total, enabled=not quiet),
+                      log=lambda line: click.echo(line, err=True))
+    levels = None if level == "all" else [level]
+    failed = 0
+    totals = dict(built=0, skipped=0, audio=0.0, synthesized=0)
+    for file in files:
+        try:
+            report = builder.build(file, levels)
+        except BuildError as exc:
+            failed += 1
+            click.echo(f"error: {exc}", err=True)
+            continue
+        except ValueError as exc:  # e.g. an unsupported bitrate for the sample rate
+            failed += 1
+            click.echo(f"error: {exc}", err=True)
+            continue
+        if report.up_to_date:
+            click.echo(f"{report.routine}: up to date ({', '.join(report.levels)})")
+        else:
+            click.echo(f"{report.routine}: built {report.tracks_built} tracks, {report.tracks_skipped} unchanged; "
+                       f"{report.cues_synthesized} cues synthesized, {report.cues_cached} from cache; "
+                       f"{report.audio_seconds / 60:.1f} min of audio written in {report.seconds:.1f} s")
+        for path in report.removed:
+            click.echo(f"  removed {path}")
+        totals["built"] += report.tracks_built
+        totals["skipped"] += report.tracks_skipped
+        totals["audio"] += report.audio_seconds
+        totals["synthesized"] += report.cues_synthesized
+    if not routines and not failed:
+        for path in builder.remove_orphans({f.stem for f in files}):
+            click.echo(f"removed {path} (its routine no longer exists)")
+    if len(files) > 1 or failed:
+        click.echo(f"total: {totals['built']} tracks built, {totals['skipped']} unchanged, {totals['synthesized']} cues "
+                   f"synthesized, {totals['audio'] / 60:.1f} min of audio, {time.perf_counter() - started:.1f} s"
+                   + (f"; {failed} routine(s) failed" if failed else ""))
+    return 1 if failed else 0

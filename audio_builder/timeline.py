@@ -1,0 +1,205 @@
+"""Walk the routine graph into a frame-exact timeline of cue pieces and silences.
+
+Pure: it takes the graph and the encoded cue pieces and decides where every frame goes, so that
+durations, chapter marks and caption times all come from the same frame counts (DESIGN.md,
+"Timing semantics"). Writing the file is someone else's job (writer.py).
+
+Times are in samples from the start of the track. A cue piece's voice starts `lead_samples` after
+the piece starts (encoder + decoder delay) and lasts `audio_samples`; a hold is measured from the
+end of that voice to the start of the next one, whatever the frames around it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Sequence
+
+from routine_graph.graph import Block, Graph, Step
+from routine_graph.words import number_words
+
+from .mp3 import EncodedPiece
+
+# A count word must leave this much quiet before the next second mark, so counts stay distinct.
+COUNT_MARGIN_S = 0.1
+
+
+class TimelineError(ValueError):
+    """A cue does not fit its slot (e.g. a count word longer than a second)."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One run of frames in the track: a cue piece (by text) or digital silence."""
+
+    frames: int
+    text: str | None = None  # None for silence
+
+
+@dataclass(frozen=True)
+class CueMark:
+    start: int  # first sample of the voice
+    end: int  # sample after the voice
+    text: str
+    kind: Literal["speak", "switch", "count"]
+    step: int | None  # graph step index (None for counts inside holds and rests: see `parent`)
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class SilenceMark:
+    start: int  # end of the voice before it
+    end: int  # start of the voice after it (or the end of the track)
+    kind: str  # hold, move, rest, pause
+    step: int
+    nominal: int  # the length the routine asked for, in samples
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    start: int
+    end: int
+    title: str
+    block: int
+
+
+@dataclass
+class Timeline:
+    sample_rate: int
+    frame_samples: int
+    clips: list[Clip] = field(default_factory=list)
+    cues: list[CueMark] = field(default_factory=list)
+    silences: list[SilenceMark] = field(default_factory=list)
+    chapters: list[ChapterMark] = field(default_factory=list)
+
+    @property
+    def total_frames(self) -> int:
+        return sum(c.frames for c in self.clips)
+
+    @property
+    def total_samples(self) -> int:
+        return self.total_frames * self.frame_samples
+
+    @property
+    def seconds(self) -> float:
+        return self.total_samples / self.sample_rate
+
+    def ms(self, samples: int) -> int:
+        return round(samples * 1000 / self.sample_rate)
+
+
+PieceFor = Callable[[str], EncodedPiece]
+
+
+def count_texts(step: Step) -> list[tuple[float, str]]:
+    """The words said inside a hold or a rest, with their offset in seconds from its start."""
+    seconds = step.seconds
+    if step.kind == "hold" and step.count:
+        marks = [k for k in range(1, int(seconds) + 1) if k < seconds]
+        if step.count == "up":
+            return [(k, number_words(k)) for k in marks]
+        return [(k, number_words(int(round(seconds - k)))) for k in marks if round(seconds - k) >= 1]
+    if step.kind == "rest" and step.countdown:
+        return [(seconds - k, number_words(k)) for k in range(step.countdown, 0, -1) if seconds - k > 0]
+    return []
+
+
+def cue_texts(graph: Graph) -> list[str]:
+    """Every distinct text the audio of this graph speaks, in first-use order."""
+    seen: dict[str, None] = {}
+    for step in graph.steps:
+        if step.text:
+            seen.setdefault(step.text)
+        for _, word in count_texts(step):
+            seen.setdefault(word)
+    return list(seen)
+
+
+class _Walker:
+    def __init__(self, rate: int, frame_samples: int, piece_for: PieceFor, context: str):
+        self.t = Timeline(rate, frame_samples)
+        self.rate = rate
+        self.f = frame_samples
+        self.piece_for = piece_for
+        self.context = context
+        self.pos = 0  # samples emitted so far (always whole frames)
+        self.voice_end = 0  # end of the last voice
+        self.piece_start = 0
+        self.target = 0  # where the next voice should start
+        self.open_silence: int | None = None  # index of a silence mark whose end is the next voice
+
+    def silence_until(self, sample: int, rounding: Literal["nearest", "up"] = "nearest") -> None:
+        gap = sample - self.pos
+        if gap <= 0:
+            return
+        frames = -(-gap // self.f) if rounding == "up" else (gap + self.f // 2) // self.f
+        if frames:
+            self.t.clips.append(Clip(frames))
+            self.pos += frames * self.f
+
+    def cue(self, text: str, kind: str, step: int | None, parent: int | None = None) -> CueMark:
+        piece = self.piece_for(text)
+        self.silence_until(self.target - piece.lead_samples)
+        self.piece_start = self.pos
+        start = self.pos + piece.lead_samples
+        self.t.clips.append(Clip(piece.n_frames, text))
+        self.pos += piece.n_frames * self.f
+        mark = CueMark(start, start + piece.audio_samples, text, kind, step, parent)
+        self.t.cues.append(mark)
+        if self.open_silence is not None and kind != "count":
+            # Frame rounding moved the voice by up to half a frame: record where it really starts.
+            s = self.t.silences[self.open_silence]
+            self.t.silences[self.open_silence] = SilenceMark(s.start, start, s.kind, s.step, s.nominal)
+            self.open_silence = None
+        self.voice_end = self.target = mark.end
+        return mark
+
+    def seconds(self, s: float) -> int:
+        return round(s * self.rate)
+
+
+def build_timeline(graph: Graph, blocks: Sequence[Block], piece_for: PieceFor, sample_rate: int,
+                   frame_samples: int) -> Timeline:
+    """The timeline of `blocks` (consecutive blocks of `graph`), from cue pieces."""
+    w = _Walker(sample_rate, frame_samples, piece_for, graph.routine_id)
+    chapter_starts: list[tuple[int, Block]] = []
+    for block in blocks:
+        first = True
+        for step in graph.steps[block.first_step:block.end_step]:
+            if step.text:
+                mark = w.cue(step.text, step.kind, step.index)
+                if first:
+                    # Seeking to a chapter lands at the start of its first cue's frames.
+                    chapter_starts.append((w.piece_start, block))
+                    first = False
+                w.target = mark.end + w.seconds(step.gap_after)
+                continue
+            start = w.target
+            if first:
+                chapter_starts.append((start, block))
+                first = False
+            end = start + w.seconds(step.seconds)
+            for offset, word in count_texts(step):
+                slot_end = start + w.seconds(offset + 1) if step.kind == "hold" else end
+                w.target = start + w.seconds(offset)
+                mark = w.cue(word, "count", None, step.index)
+                if mark.end > min(slot_end, end) - w.seconds(COUNT_MARGIN_S) or w.pos > slot_end + frame_samples:
+                    raise TimelineError(
+                        f"{graph.routine_id}: {_where(graph, step)}: the count {word!r} takes "
+                        f"{(mark.end - mark.start) / sample_rate:.2f} s and does not fit its one-second slot")
+            w.target = end
+            w.open_silence = len(w.t.silences)
+            w.t.silences.append(SilenceMark(start, end, step.kind, step.index, w.seconds(step.seconds)))
+    # Whatever the routine ends with (a pause, a rest), it is heard in full.
+    w.silence_until(w.target, rounding="up")
+    for i, (start, block) in enumerate(chapter_starts):
+        end = chapter_starts[i + 1][0] if i + 1 < len(chapter_starts) else w.pos
+        w.t.chapters.append(ChapterMark(start, end, block.title, block.index))
+    return w.t
+
+
+def _where(graph: Graph, step: Step) -> str:
+    pos = step.position
+    if not pos.exercise:
+        return pos.label()
+    info = graph.exercises[pos.exercise - 1]
+    rest = pos.label().split(", ", 1)[1:]  # "set 1, left side, rep 2" without the exercise number
+    return ", ".join([f"exercise {info.number} ({info.name})", *rest])
