@@ -5,6 +5,7 @@ import click
 
 from audio_builder.cli import build, watch
 from routine_graph.cli import preview, schema, validate
+from skill.cli import skill_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,3 +19,5 @@ main.add_command(preview)
 main.add_command(schema)
 main.add_command(build)
 main.add_command(watch)
+for command in skill_commands:  # serve, skill-package, talk
+    main.add_command(command)

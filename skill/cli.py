@@ -1,0 +1,132 @@
+"""`back-routine serve | skill-package | talk`: the Alexa skill's commands.
+
+back_routine/cli.py adds every command in `skill_commands` to the main group.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from routine_graph.catalog import routines_dir
+
+routines_option = click.option(
+    "--routines", "routines_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder of routine files (default: ./routines, or $BACK_ROUTINE_ROUTINES).")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Worker threads of the waitress server.")
+@click.option("--db", "db", default="back-routine.sqlite3", show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file keeping each user's progress.")
+@click.option("--skill-id", envvar="BACK_ROUTINE_SKILL_ID", default=None,
+              help="The skill's application id; requests for any other are refused (also $BACK_ROUTINE_SKILL_ID).")
+@click.option("--no-verify", is_flag=True, help="Turn request signature checks OFF (local simulators only; never on the internet).")
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader, instead of waitress.")
+@click.option("--trust-roots", type=click.Path(dir_okay=False, exists=True, path_type=Path), envvar="BACK_ROUTINE_TEST_TRUST_ROOTS",
+              default=None, help="TESTING ONLY: PEM file of root CAs to trust instead of the public ones.")
+@click.option("--cert-file", "cert_files", multiple=True, envvar="BACK_ROUTINE_TEST_CERT_FILES", metavar="URL=PATH",
+              help="TESTING ONLY: serve the signing chain for URL from a local PEM file instead of downloading it.")
+@routines_option
+def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no_verify: bool, dev: bool,
+          trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None) -> None:
+    """Run the Alexa skill as a web service: POST /alexa, GET /healthz."""
+    from .serve import make_app, parse_cert_files, serve as run_waitress
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if no_verify:
+        click.secho("!" * 78 + "\n!!! --no-verify: Alexa request verification is OFF. Anyone who can reach this\n"
+                    "!!! server can act as any user. Use it only with a local simulator.\n" + "!" * 78,
+                    fg="red", bold=True, err=True)
+    if skill_id is None:
+        click.secho("warning: no --skill-id (or $BACK_ROUTINE_SKILL_ID): the application id check is off.",
+                    fg="yellow", err=True)
+    try:
+        files = parse_cert_files(cert_files)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cert-file") from None
+    app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
+                   trust_roots=trust_roots, cert_files=files)
+    if dev:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+    else:
+        run_waitress(app, host, port, workers)
+
+
+@click.command("skill-package")
+@click.option("--out", default="skill-package", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write skill.json and interactionModels/custom/<locale>.json into.")
+@click.option("--endpoint", default=None, help="HTTPS URL of your server's /alexa (default: a placeholder to edit).")
+@click.option("--ssl-certificate-type", type=click.Choice(["Trusted", "Wildcard", "SelfSigned"]), default="Trusted",
+              show_default=True, help="What kind of certificate that endpoint has.")
+@routines_option
+def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, routines_path: Path | None) -> None:
+    """Write the Alexa skill package (manifest and interaction models) from the routines, and check it."""
+    from .interaction_model import ENDPOINT_PLACEHOLDER, check_package, read_package, write_package
+    from .routines import RoutineLibrary
+
+    library = RoutineLibrary(routines_dir(routines_path))
+    if not library.ids():
+        click.echo(f"warning: no routine in {library.directory}/ loads; the slot types will be placeholders", err=True)
+    written = write_package(library, out, endpoint or ENDPOINT_PLACEHOLDER, ssl_certificate_type)
+    for path in written:
+        click.echo(f"wrote {path}")
+    problems = check_package(*read_package(out))
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(2)
+    if endpoint is None:
+        click.echo(f"note: the endpoint is the placeholder {ENDPOINT_PLACEHOLDER}; pass --endpoint or edit skill.json")
+    click.echo("checked: loads into ask-smapi-model and passes the lint")
+
+
+@click.command()
+@click.argument("routine", required=False)
+@click.option("--db", "db", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file for progress (default: a fresh temporary one, so every talk starts new).")
+@click.option("--speak", is_flag=True, help="Also voice each reply with the offline voice (written as WAV files).")
+@click.option("--speak-dir", default="talk-audio", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where --speak writes reply-NNN.wav.")
+@click.option("--engine", default="piper", show_default=True, help="TTS engine for --speak (piper, espeak, gtts).")
+@click.option("--locale", default="en-US", show_default=True, help="Interaction model locale to match against.")
+@routines_option
+def talk(routine: str | None, db: Path | None, speak: bool, speak_dir: Path, engine: str, locale: str,
+         routines_path: Path | None) -> None:
+    """Talk to the skill in the terminal: type what you would say to Alexa ('next', 'where am I', ...).
+
+    ROUTINE (an id, or a path to a routine file) is started right after the welcome."""
+    from .builder import build_skill
+    from .console import Console, UtteranceMatcher, make_wav_writer, run
+    from .interaction_model import interaction_model
+    from .persistence import SQLitePersistenceAdapter
+    from .routines import RoutineLibrary
+
+    folder = routines_dir(routines_path)
+    first = None
+    if routine:
+        path = Path(routine)
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            folder, routine = path.parent, path.stem
+        first = f"start {routine.replace('-', ' ')}"
+    library = RoutineLibrary(folder)
+    if routine and library.get(routine) is None:
+        raise click.ClickException(f"no routine {routine!r} that loads in {folder}/ (available: {', '.join(library.ids()) or 'none'})")
+    with tempfile.TemporaryDirectory() as scratch:
+        adapter = SQLitePersistenceAdapter(db or Path(scratch) / "talk.sqlite3")
+        skill = build_skill(library, adapter)
+        matcher = UtteranceMatcher(interaction_model(library, locale))
+        out = click.get_text_stream("stdout")
+        writer = make_wav_writer(speak_dir, engine, out) if speak else None
+        click.echo("Type what you would say to Alexa; 'quit' to leave. Try: start, next, where am I, slower, it hurts.")
+        run(Console(skill, matcher, out, on_reply=writer), click.get_text_stream("stdin"), out, first=first)
+        adapter.close()
+
+
+skill_commands = [serve, skill_package, talk]

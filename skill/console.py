@@ -1,0 +1,335 @@
+"""`back-routine talk`: play Alexa's part on the command line.
+
+You type what you would say; the line is matched to an intent and its slots through the generated
+interaction model's sample utterances (plus the usual phrases for Amazon's built-in intents, which
+Alexa trains itself), wrapped in a request envelope as Alexa would send it, and run through the very
+same skill object the web service uses. The reply is printed with its SSML made readable, pauses
+marked like "[pause 2 s]". With a voice, each reply can also be written as a WAV file to listen to.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+import uuid
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
+
+from routine_graph.words import number_words
+
+from .interaction_model import CONSOLE_PHRASES, INVOCATION_NAME
+from .speech import break_seconds, readable
+
+CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
+CONSOLE_SKILL_ID = "amzn1.ask.skill.console"
+_WORD_NUMBERS = {number_words(n): n for n in range(0, 101)}
+_SLOT_REF = re.compile(r"\{([^{}]*)\}")
+
+
+def normalize_utterance(text: str) -> str:
+    text = text.lower().strip()
+    text = re.sub(r"^alexa[,\s]+", "", text)
+    text = re.sub(r"[^a-z0-9' {}-]+", " ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What Alexa would make of a line: a launch, or an intent with slots (slot name -> slot JSON)."""
+
+    launch: bool = False
+    intent: str | None = None
+    slots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_session: bool = False  # "ask my back routine to ..." opens a session with the intent
+
+
+class UtteranceMatcher:
+    """Matches typed lines to intents using an interaction model document."""
+
+    def __init__(self, model: dict[str, Any], console_phrases: dict[str, tuple[str, ...]] = CONSOLE_PHRASES):
+        language = model["interactionModel"]["languageModel"]
+        self.invocation = language["invocationName"]
+        self._types = {t["name"]: t for t in language.get("types", [])}
+        self._exact: dict[str, str] = {}
+        self._patterns: list[tuple[re.Pattern, str, dict[str, str]]] = []
+        for intent in language["intents"]:
+            slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            for sample in intent.get("samples", []):
+                if _SLOT_REF.search(sample):
+                    self._patterns.append((self._compile(sample), intent["name"], slot_types))
+                else:
+                    self._exact.setdefault(sample, intent["name"])
+        for intent, phrases in console_phrases.items():
+            for phrase in phrases:
+                self._exact.setdefault(phrase, intent)
+        # Most literal words first, so "go to exercise {number}" wins over "go to {exercise}".
+        self._patterns.sort(key=lambda p: -len(_SLOT_REF.sub("", p[0].pattern)))
+
+    @staticmethod
+    def _compile(sample: str) -> re.Pattern:
+        parts = []
+        for piece in re.split(r"(\{[^{}]*\})", sample):
+            if piece.startswith("{"):
+                parts.append(f"(?P<{piece[1:-1]}>.+?)")
+            else:
+                parts.append(re.escape(piece))
+        return re.compile("^" + "".join(parts) + "$")
+
+    def match(self, line: str) -> Heard:
+        text = normalize_utterance(line)
+        for verb in ("open", "launch", "start", "begin", "load", "talk to", "use"):
+            if text == f"{verb} {self.invocation}":
+                return Heard(launch=True)
+        if text in (self.invocation, "open", "launch"):
+            return Heard(launch=True)
+        m = re.match(rf"^(?:ask|tell) {re.escape(self.invocation)} (?:to |for |about |if |whether )?(.+)$", text)
+        if m:
+            heard = self._intent(m.group(1))
+            return Heard(False, heard.intent, heard.slots, new_session=True)
+        return self._intent(text)
+
+    def _intent(self, text: str) -> Heard:
+        if text in self._exact:
+            return Heard(intent=self._exact[text])
+        best: Heard | None = None
+        for pattern, intent, slot_types in self._patterns:
+            m = pattern.match(text)
+            if not m:
+                continue
+            slots = {name: self._slot(name, slot_types[name], value) for name, value in m.groupdict().items()}
+            slots.update({name: {"name": name, "confirmationStatus": "NONE"} for name in slot_types if name not in slots})
+            heard = Heard(intent=intent, slots=slots)
+            if all(self._understood(slots[name], slot_types[name]) for name in m.groupdict()):
+                return heard
+            best = best or heard
+        if best is not None:
+            return best
+        close = difflib.get_close_matches(text, list(self._exact), n=1, cutoff=0.8)
+        if close:
+            return Heard(intent=self._exact[close[0]])
+        return Heard(intent="AMAZON.FallbackIntent")
+
+    @staticmethod
+    def _understood(slot: dict[str, Any], slot_type: str) -> bool:
+        if slot_type == "AMAZON.NUMBER":
+            return str(slot.get("value", "")).isdigit()
+        resolutions = slot.get("resolutions", {}).get("resolutionsPerAuthority", [])
+        return any(r["status"]["code"] == "ER_SUCCESS_MATCH" for r in resolutions)
+
+    def _slot(self, name: str, slot_type: str, value: str) -> dict[str, Any]:
+        slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE", "source": "USER"}
+        if slot_type == "AMAZON.NUMBER":
+            number = int(value) if value.isdigit() else _WORD_NUMBERS.get(value)
+            slot["value"] = str(number) if number is not None else "?"
+            return slot
+        slot["value"] = value
+        type_ = self._types.get(slot_type)
+        if type_ is None:
+            return slot
+        authority = f"amzn1.er-authority.echo-sdk.{CONSOLE_SKILL_ID}.{slot_type}"
+        # Alexa's entity resolution shrugs off a leading article ("the hip lifts").
+        candidates = {value, re.sub(r"^(?:the|a|an|my) ", "", value)}
+        for entry in type_.get("values", []):
+            names = [entry["name"]["value"], *entry["name"].get("synonyms", [])]
+            if candidates & set(names):
+                slot["resolutions"] = {"resolutionsPerAuthority": [{
+                    "authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
+                    "values": [{"value": {"name": entry["name"]["value"], "id": entry["id"]}}]}]}
+                return slot
+        slot["resolutions"] = {"resolutionsPerAuthority": [{"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
+        return slot
+
+
+def envelope(request_type: str, *, session_id: str, new_session: bool, intent: str | None = None,
+             slots: dict[str, dict[str, Any]] | None = None, user_id: str = CONSOLE_USER_ID,
+             locale: str = "en-US", reason: str | None = None) -> dict[str, Any]:
+    """A request envelope shaped like Alexa's (what the skill sees from a real device)."""
+    request: dict[str, Any] = {
+        "type": request_type,
+        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+        "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "locale": locale,
+    }
+    if intent is not None:
+        request["intent"] = {"name": intent, "confirmationStatus": "NONE", "slots": slots or {}}
+    if reason is not None:
+        request["reason"] = reason
+    application = {"applicationId": CONSOLE_SKILL_ID}
+    user = {"userId": user_id}
+    return {
+        "version": "1.0",
+        "session": {"new": new_session, "sessionId": session_id, "application": application, "user": user},
+        "context": {"System": {"application": application, "user": user,
+                               "device": {"deviceId": "console", "supportedInterfaces": {}},
+                               "apiEndpoint": "https://api.amazonalexa.com"}},
+        "request": request,
+    }
+
+
+@dataclass
+class Reply:
+    ssml: str
+    reprompt: str | None
+    ended: bool
+
+
+class Console:
+    """One user talking to the skill, session by session."""
+
+    def __init__(self, skill: Any, matcher: UtteranceMatcher, out: TextIO, *, user_id: str = CONSOLE_USER_ID,
+                 on_reply: Callable[[Reply], None] | None = None):
+        self.skill, self.matcher, self.out = skill, matcher, out
+        self.user_id = user_id
+        self.on_reply = on_reply
+        self._serializer = DefaultSerializer()
+        self.session_id: str | None = None
+
+    def _send(self, request_type: str, **kwargs: Any) -> Reply:
+        new = self.session_id is None
+        if new:
+            self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+        document = envelope(request_type, session_id=self.session_id, new_session=new, user_id=self.user_id, **kwargs)
+        request = self._serializer.deserialize(json.dumps(document), RequestEnvelope)
+        response = self._serializer.serialize(self.skill.invoke(request, None)).get("response", {})
+        ssml = (response.get("outputSpeech") or {}).get("ssml", "")
+        reprompt = ((response.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml")
+        ended = response.get("shouldEndSession") is not False
+        reply = Reply(ssml, reprompt, ended)
+        self._show(reply)
+        if ended:
+            self.session_id = None
+        return reply
+
+    def _show(self, reply: Reply) -> None:
+        if reply.ssml:
+            self.out.write(f"alexa> {readable(reply.ssml)}\n")
+        if reply.reprompt:
+            self.out.write(f"       (if you say nothing: {readable(reply.reprompt)})\n")
+        if reply.ended:
+            self.out.write("       (session ended; type 'open my back routine' or any request to come back)\n")
+        self.out.flush()
+        if self.on_reply is not None and reply.ssml:
+            self.on_reply(reply)
+
+    def launch(self) -> Reply:
+        self.session_id = None
+        return self._send("LaunchRequest")
+
+    def say(self, line: str) -> Reply | None:
+        heard = self.matcher.match(line)
+        if heard.launch:
+            if self.session_id is not None:
+                self.end_session()
+            return self.launch()
+        if heard.new_session and self.session_id is not None:
+            self.end_session()
+        slots = ", ".join(f"{k}={v.get('value')!r}" for k, v in heard.slots.items() if v.get("value"))
+        self.out.write(f"       ({heard.intent}{' ' + slots if slots else ''})\n")
+        return self._send("IntentRequest", intent=heard.intent, slots=heard.slots)
+
+    def end_session(self, reason: str = "USER_INITIATED") -> None:
+        if self.session_id is not None:
+            document = envelope("SessionEndedRequest", session_id=self.session_id, new_session=False,
+                                user_id=self.user_id, reason=reason)
+            self.skill.invoke(self._serializer.deserialize(json.dumps(document), RequestEnvelope), None)
+            self.session_id = None
+
+
+def run(console: Console, lines: TextIO, out: TextIO, first: str | None = None, prompt: str = "you> ") -> None:
+    """The read-reply loop: launch, optionally say `first`, then one reply per line until EOF/quit."""
+    console.launch()
+    if first:
+        out.write(f"{prompt}{first}\n")
+        console.say(first)
+    while True:
+        out.write(prompt)
+        out.flush()
+        line = lines.readline()
+        if not line:
+            out.write("\n")
+            break
+        line = line.strip()
+        if not _interactive(lines):
+            out.write(line + "\n")  # piped input: show what was "said", like a transcript
+        if not line:
+            continue
+        if line.lower() in ("quit", "exit", ":q"):
+            break
+        console.say(line)
+    console.end_session()
+
+
+def _interactive(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------------
+# --speak: the reply as a WAV file, with the offline voice
+# --------------------------------------------------------------------------------------------------
+
+_PIECES = re.compile(r'(<break\s+time="[^"]+"\s*/>)')
+
+
+class WavWriter:
+    """Writes each reply to `directory/reply-NNN.wav` with an audio_builder TTS engine, so the flow
+    can be heard on a machine without a speaker (or played later). Cues are synthesized once."""
+
+    def __init__(self, directory: str | Path, engine: Any, out: TextIO):
+        self.directory = Path(directory)
+        self.engine = engine
+        self.out = out
+        self.count = 0
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, reply: Reply) -> None:
+        import numpy as np
+
+        rate = None
+        pieces = []
+        for piece in _PIECES.split(reply.ssml):
+            if piece.startswith("<break"):
+                pieces.append(("silence", sum(break_seconds(piece))))
+                continue
+            text = readable(piece).strip()
+            if text:
+                speech = self._cache.get(text)
+                if speech is None:
+                    speech = self._cache[text] = self.engine.synthesize(text)
+                rate = rate or speech.sample_rate
+                pieces.append(("speech", speech))
+        if rate is None:
+            return
+        chunks = [np.zeros(int(p * rate), dtype=np.int16) if kind == "silence" else p.samples for kind, p in pieces]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        path = self.directory / f"reply-{self.count:03d}.wav"
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(np.concatenate(chunks).astype(np.int16).tobytes())
+        self.out.write(f"       (spoken reply written to {path})\n")
+
+
+def make_wav_writer(directory: str | Path, engine_name: str, out: TextIO) -> WavWriter | None:
+    """A WavWriter, or None (after saying why) when no voice can be loaded here."""
+    try:
+        from audio_builder.engines import get_engine
+
+        engine = get_engine(engine_name)
+        engine.synthesize("Ready.")  # load the voice now, so a failure shows before the conversation
+    except Exception as exc:  # ImportError, EngineError, a missing voice file...
+        out.write(f"(--speak: no offline voice available ({type(exc).__name__}: {exc}); replies are text only)\n")
+        return None
+    out.write(f"(--speak: there is no sound device here; each reply is written as a WAV file in {directory}/)\n")
+    return WavWriter(directory, engine, out)
+

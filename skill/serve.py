@@ -1,0 +1,86 @@
+"""Assemble the web service (skill + persistence + verification + Flask) and run it under waitress.
+
+Verification is on unless asked off with --no-verify. Two knobs exist only so tests and
+scripts/bench_skill.py can run a real server offline with a locally generated CA; both are off by
+default and warned about when used:
+  --trust-roots PEM (env BACK_ROUTINE_TEST_TRUST_ROOTS): trust these roots instead of the public ones;
+  --cert-file URL=PATH (env BACK_ROUTINE_TEST_CERT_FILES, space separated): serve the signing chain
+    for URL from a local file instead of downloading it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask
+
+from .builder import build_skill
+from .persistence import SQLitePersistenceAdapter
+from .verify import RequestVerifier, load_trusted_roots, normalize_cert_url
+from .webapp import create_app
+
+log = logging.getLogger("skill.serve")
+
+SKILL_ID_ENV = "BACK_ROUTINE_SKILL_ID"
+
+
+@dataclass(frozen=True)
+class FileCertFetcher:
+    """TEST ONLY: the signing chain for known cert URLs read from local files; anything else fails
+    (so verification still fails closed for URLs nobody configured)."""
+
+    files: Mapping[str, Path]
+
+    def __call__(self, url: str) -> bytes:
+        path = self.files.get(url)
+        if path is None:
+            raise OSError(f"no local file configured for {url}")
+        return Path(path).read_bytes()
+
+
+def parse_cert_files(pairs: list[str] | tuple[str, ...]) -> dict[str, Path]:
+    """['https://s3.amazonaws.com/echo.api/x.pem=/tmp/x.pem', ...] -> {canonical URL: path}."""
+    files = {}
+    for pair in pairs:
+        url, sep, path = pair.partition("=")
+        if not sep or not path:
+            raise ValueError(f"expected URL=PATH, got {pair!r}")
+        files[normalize_cert_url(url)] = Path(path)
+    return files
+
+
+def make_verifier(skill_id: str | None, trust_roots: Path | None = None,
+                  cert_files: Mapping[str, Path] | None = None) -> RequestVerifier:
+    roots = load_trusted_roots(Path(trust_roots).read_bytes()) if trust_roots else None
+    fetcher = FileCertFetcher(dict(cert_files)) if cert_files else None
+    if trust_roots:
+        log.warning("TEST SETUP: trusting only the roots in %s, not the public CAs Amazon's certificate chains to", trust_roots)
+    if cert_files:
+        log.warning("TEST SETUP: signing certificates come from local files, not from Amazon: %s",
+                    ", ".join(f"{u} -> {p}" for u, p in cert_files.items()))
+    return RequestVerifier(skill_id, trusted_roots=roots, fetcher=fetcher)
+
+
+def make_app(routines_dir: str | os.PathLike[str], db: str | os.PathLike[str], *, skill_id: str | None,
+             verify: bool = True, trust_roots: Path | None = None,
+             cert_files: Mapping[str, Path] | None = None) -> Flask:
+    """The Flask app serving the skill at POST /alexa (and /healthz)."""
+    if skill_id is None:
+        log.warning("no skill id (--skill-id or $%s): requests for ANY skill are accepted; set it before "
+                    "exposing the server", SKILL_ID_ENV)
+    adapter = SQLitePersistenceAdapter(db)
+    skill = build_skill(routines_dir, adapter)
+    verifier = make_verifier(skill_id, trust_roots, cert_files) if verify else None
+    return create_app(skill, verifier)
+
+
+def serve(app: Flask, host: str, port: int, threads: int) -> None:
+    """Run under waitress: one process, `threads` worker threads (the GIL makes more processes the
+    way to use more cores; several servers can share the SQLite file)."""
+    import waitress
+
+    log.info("serving the Alexa skill on http://%s:%d/alexa with %d threads", host, port, threads)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="back-routine")
