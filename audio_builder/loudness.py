@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # BS.1770 measures 400 ms blocks; shorter input has no block to measure.
 MIN_MEASURE_S = 0.4
-from .dsp import TRUE_PEAK_OVERSAMPLE  # noqa: F401  (one definition, re-exported)
 
 
 def to_float(samples: "np.ndarray") -> "np.ndarray":

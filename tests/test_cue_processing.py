@@ -15,13 +15,14 @@ TARGET, PEAK = -19.0, -1.0
 
 
 def _lufs_independent(x: np.ndarray, rate: int) -> float:
-    """pyloudnorm directly, tiling short clips to 3 s (independent of our helper's tiling)."""
+    """pyloudnorm directly, on the cue as a track meter hears it: with silence around it."""
     import pyloudnorm
 
+    from audio_builder.cue_processing import CONTEXT_S
+
     y = x.astype(np.float64) / 32768.0
-    if len(y) < 3 * rate:
-        y = np.tile(y, math.ceil(3 * rate / len(y)))
-    return pyloudnorm.Meter(rate).integrated_loudness(y)
+    context = np.zeros(int(CONTEXT_S * rate))
+    return pyloudnorm.Meter(rate).integrated_loudness(np.concatenate([context, y, context]))
 
 
 def _speechlike(seconds: float, rate: int, seed: int = 0, level: float = 0.05) -> np.ndarray:
