@@ -74,6 +74,7 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        self._schema_ready = False
 
     # -- AbstractPersistenceAdapter -------------------------------------------------------------------
 
@@ -148,16 +149,22 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         )
         try:
             connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            connection.execute("PRAGMA journal_mode = WAL")
             # With WAL, NORMAL never corrupts the database; a power cut may lose the last commits,
             # which for exercise progress is an acceptable price for not fsyncing every step.
             connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table_name} ("
-                " id TEXT PRIMARY KEY,"
-                " attributes TEXT NOT NULL,"
-                " updated_at REAL NOT NULL)"
-            )
+            # Switching to WAL and creating the table take locks that the busy handler does not
+            # wait for: threads opening their first connection at the same moment would get
+            # "database is locked". One thread does it, once; WAL then persists in the file.
+            with self._lock:
+                if not self._schema_ready:
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    connection.execute(
+                        f"CREATE TABLE IF NOT EXISTS {self.table_name} ("
+                        " id TEXT PRIMARY KEY,"
+                        " attributes TEXT NOT NULL,"
+                        " updated_at REAL NOT NULL)"
+                    )
+                    self._schema_ready = True
         except sqlite3.Error as exc:
             connection.close()
             raise PersistenceException(f"Failed to open attribute store {self.path}: {exc}") from exc
