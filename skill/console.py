@@ -110,6 +110,9 @@ class UtteranceMatcher:
             best = best or heard
         if best is not None:
             return best
+        polite = re.sub(r"^(?:please|okay|ok|um|uh|so)\s+|\s+(?:please|now|then)$", "", text)
+        if polite != text:
+            return self._intent(polite)
         close = difflib.get_close_matches(text, list(self._exact), n=1, cutoff=0.8)
         if close:
             return Heard(intent=self._exact[close[0]])
