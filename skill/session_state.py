@@ -105,6 +105,7 @@ class UserState:
     run_started: str | None = None  # when the current run began (ISO), for the history
     question: str | None = None  # what a yes or no answers
     question_session: str | None = None  # ...but only within the session that asked it
+    played_in: str | None = None  # the session in which the current chunk was given
     history: list[Completed] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
@@ -121,6 +122,7 @@ class UserState:
             "run_started": self.run_started,
             "question": self.question,
             "question_session": self.question_session,
+            "played_in": self.played_in,
             "history": [c.to_dict() for c in self.history[-MAX_HISTORY:]],
             "events": [e.to_dict() for e in self.events[-MAX_EVENTS:]],
         }
@@ -141,6 +143,7 @@ class UserState:
             run_started=_str(data.get("run_started")),
             question=question if question in QUESTIONS else None,
             question_session=_str(data.get("question_session")),
+            played_in=_str(data.get("played_in")),
             history=[c for c in map(Completed.from_dict, _list(data.get("history"))) if c],
             events=[e for e in map(Event.from_dict, _list(data.get("events"))) if e],
         )
@@ -168,8 +171,10 @@ class UserState:
     def move_to(self, block: int, part: int = 0) -> None:
         self.place = Place(block, part)
 
-    def mark_heard(self) -> None:
-        if self.place is not None:
+    def mark_heard(self, session_id: str | None) -> None:
+        """The session ran out after its reprompt. If the chunk was given in this session, the user
+        heard it through; if not (they were only asked whether to resume), nothing was heard."""
+        if self.place is not None and session_id is not None and self.played_in == session_id:
             self.place = replace(self.place, done=True)
 
     def level_for(self, routine: str) -> str | None:

@@ -327,3 +327,15 @@ def test_bad_signatures_are_refused_before_the_skill(served):
     body = encode(make_envelope(timestamp=NOW))
     headers = {"Content-Type": "application/json", **pki().good.sign(body + b" ")}
     assert client.post("/alexa", data=body, headers=headers).status_code == 400
+
+
+def test_a_timeout_on_the_resume_question_does_not_skip_anything(user):
+    user.launch()
+    for _ in range(3):
+        set_one = user.say("AMAZON.NextIntent")
+    user.say("AMAZON.PauseIntent")
+    user.launch()  # "shall we carry on?" ... and the user walks away
+    user.end_session("EXCEEDED_MAX_REPROMPTS")
+    assert "Last time you stopped at Lean straight and bend, set one of three" in user.launch().text
+    resumed = user.say("AMAZON.NextIntent")  # "next" to the offer means carry on, not skip ahead
+    assert resumed.ssml.replace("Let's carry on. ", "") == set_one.ssml

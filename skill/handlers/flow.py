@@ -88,6 +88,7 @@ def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "") 
     chunk = course.chunk(block, part)
     was_finished = state.place is not None and state.place.finished
     state.clear_question()
+    state.played_in = turn.session_id
     if state.run_started is None:
         state.run_started = iso(turn.now())
     is_end = chunk.last and block == len(course.graph.blocks) - 1

@@ -7,6 +7,7 @@ from routine_graph import navigation
 from routine_graph.words import number_words
 
 from ..routines import find_exercise
+from ..session_state import QUESTION_RESUME
 from ..speech import esc
 from .base import IntentHandler, Turn
 from .flow import finished_line, no_routines, not_started, play, resume_target, start_run
@@ -61,6 +62,9 @@ class NextHandler(IntentHandler):
             return start_run(turn, course)
         if place.finished:
             return finished_line(turn)
+        if turn.state.pending_question(turn.session_id) == QUESTION_RESUME:
+            # "Shall we carry on from there?" - "Next." means carry on, not skip what they missed.
+            return play(turn, course, *resume_target(course, place), "Let's carry on.")
         target = course.next_place(*course.clamp(place.block, place.part))
         if target is None:  # only reachable if the outro was never marked finished
             return finished_line(turn)

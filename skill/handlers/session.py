@@ -61,7 +61,7 @@ class SessionEndedHandler(RequestTypeHandler):
         if reason == "EXCEEDED_MAX_REPROMPTS":
             # Alexa only reprompts after the whole response was spoken: the user heard the chunk
             # through, so coming back should go on to the next one rather than repeat it.
-            turn.state.mark_heard()
+            turn.state.mark_heard(turn.session_id)
         turn.state.clear_question()
         return turn.silent()
 
