@@ -26,10 +26,10 @@ class LaunchHandler(RequestTypeHandler):
             count = len(graph.exercises)
             exercises = "one exercise" if count == 1 else f"{number_words(count)} exercises"
             return turn.reply(
-                f"Welcome to my back routine. I'll guide you through {esc(graph.title)}: {exercises}, "
-                f"{exercise_list(course)}. It takes {minutes_phrase(graph.total_seconds)}, and you set "
-                f"the pace: I'll wait for you between sets. {esc(graph.safety)} "
-                "When you're ready, say start.",
+                f"Welcome to my back routine. I'll guide you through {esc(graph.title)}. "
+                f"There {'is' if count == 1 else 'are'} {exercises}: {exercise_list(course)}. "
+                f"It takes {minutes_phrase(graph.total_seconds)}, and I'll wait for you between sets, "
+                f"so you set the pace. {esc(graph.safety)} When you're ready, say start.",
                 REPROMPT_START,
             )
         week = sessions_this_week(turn)
