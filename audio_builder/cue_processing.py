@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 # Bump whenever the output of process_cue changes for the same input: it is part of cue cache keys.
-PROCESSING_VERSION = "2"
+PROCESSING_VERSION = "3"
 
 TRIM_THRESHOLD_DB = -40.0  # relative to the clip's peak: below this counts as silence
 TRIM_WINDOW_MS = 5.0  # envelope window, so a lone noise sample does not stop the trim

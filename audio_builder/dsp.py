@@ -21,6 +21,23 @@ _CHUNK = 1 << 18  # samples per FFT chunk for long signals
 _OVERLAP = 1 << 14  # context on each side of a chunk: covers the filters' tails
 
 
+def fast_length(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n. FFTs of such sizes are fast and small; a size with a large
+    prime factor makes the FFT fall back to Bluestein's algorithm, several times slower and hungrier."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
 def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Band-limited resampling by FFT (for cues: seconds long, near-silent at both ends)."""
     if from_rate == to_rate or x.size == 0:
@@ -29,7 +46,10 @@ def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     # multiples of the rate ratio keeps the output on the exact sample grid (no fractional shift).
     unit = from_rate // math.gcd(from_rate, to_rate)
     pad = unit * -(-256 // unit)
-    tail = pad + (-(x.size + 2 * pad)) % unit
+    # The padded length is unit * k with k a fast length, so both FFT sizes (unit * k and
+    # to_unit * k) have only small prime factors.
+    k = fast_length(-(-(x.size + 2 * pad) // unit))
+    tail = unit * k - x.size - pad
     padded = np.concatenate([np.zeros(pad), x, np.zeros(tail)])
     n_out = padded.size * to_rate // from_rate
     spectrum = np.fft.rfft(padded)
@@ -57,8 +77,8 @@ def oversampled_abs_max(x: np.ndarray, factor: int = TRUE_PEAK_OVERSAMPLE) -> np
 
     def up(seg: np.ndarray) -> np.ndarray:
         pad = 64
-        padded = np.concatenate([np.zeros(pad), seg, np.zeros(pad)])
-        n = padded.size
+        n = fast_length(seg.size + 2 * pad)
+        padded = np.concatenate([np.zeros(pad), seg, np.zeros(n - pad - seg.size)])
         spectrum = np.fft.rfft(padded)
         y = np.fft.irfft(spectrum, n * factor) * factor
         y = y[pad * factor:(pad + seg.size) * factor]
@@ -103,8 +123,9 @@ def _k_weighting(rate: int, n: int) -> np.ndarray:
 def k_weighted(x: np.ndarray, rate: int) -> np.ndarray:
     def weigh(seg: np.ndarray) -> np.ndarray:
         pad = rate // 2  # the 38 Hz high pass rings for tens of ms: half a second is plenty
-        n = seg.size + 2 * pad
-        y = np.fft.irfft(np.fft.rfft(np.concatenate([np.zeros(pad), seg, np.zeros(pad)])) * _k_weighting(rate, n), n)
+        n = fast_length(seg.size + 2 * pad)
+        padded = np.concatenate([np.zeros(pad), seg, np.zeros(n - pad - seg.size)])
+        y = np.fft.irfft(np.fft.rfft(padded) * _k_weighting(rate, n), n)
         return y[pad:pad + seg.size]
 
     return _chunked(x, weigh)

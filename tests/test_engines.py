@@ -293,3 +293,16 @@ def test_gtts_reply_without_audio_is_error_not_silence():
     responses.add(responses.POST, _url(), body=")]}'\n\n[[\"wrb.fr\",\"jQ1olc\",null]]\n")
     with pytest.raises(EngineError):
         get_engine("gtts", sleep=Sleeps()).synthesize("Relax.")
+
+
+def test_piper_speaks_long_sentences_clause_by_clause():
+    from audio_builder.engines.piper_engine import speech_chunks
+
+    text = ("A word on safety. If you feel sharp pain, or pain that spreads down your leg, stop and rest, "
+            "and talk to a doctor or physiotherapist. Hold.")
+    chunks = speech_chunks(text, max_chars=60)
+    assert [c for c, _ in chunks] == ["A word on safety.", "If you feel sharp pain, or pain that spreads down your leg,",
+                                      "stop and rest, and talk to a doctor or physiotherapist.", "Hold."]
+    assert [end for _, end in chunks] == [True, False, True, True]
+    assert all(len(c) <= 60 for c, _ in chunks)
+    assert " ".join(c for c, _ in chunks) == text
