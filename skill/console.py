@@ -23,7 +23,7 @@ from ask_sdk_model import RequestEnvelope
 
 from routine_graph.words import number_words
 
-from .interaction_model import CONSOLE_PHRASES, INVOCATION_NAME
+from .interaction_model import CONSOLE_PHRASES
 from .speech import break_seconds, readable
 
 CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
