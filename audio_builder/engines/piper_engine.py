@@ -68,9 +68,26 @@ def _load_voice(model_path: Path, config_path: Path) -> Any:
                 ) from exc
             if not model_path.is_file():
                 raise EngineError(f"Piper voice model not found: {model_path}")
-            voice = PiperVoice.load(model_path, config_path=config_path)
+            voice = _open_voice(PiperVoice, model_path, config_path)
             _VOICE_CACHE[key] = voice
         return voice
+
+
+def _open_voice(voice_class: Any, model_path: Path, config_path: Path) -> Any:
+    """PiperVoice.load, but with onnxruntime's memory patterns off: they are cached per input shape,
+    and every cue has a different length, so they only grow (measured on 55 cues: peak RSS 281 MB
+    with them, 258 MB without, and synthesis no slower). The arena stays on: without it, peak was 340 MB."""
+    import json
+
+    import onnxruntime
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.enable_mem_pattern = False
+    with open(config_path, encoding="utf-8") as f:
+        config = PiperConfig.from_dict(json.load(f))
+    session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+    return voice_class(config=config, session=session)
 
 
 def _version(dist: str) -> str:
