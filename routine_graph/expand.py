@@ -59,10 +59,14 @@ class _Builder:
             self.blocks.append(Block(len(self.blocks), kind, title, exercise, set_, first, len(self.steps)))
         self._open = None
 
-    def speak(self, text: str, position: Position, kind: str = "speak") -> None:
+    def speech_seconds(self, text: str) -> float:
         seconds = self._spoken.get(text)
         if seconds is None:
             seconds = self._spoken[text] = round(self._speech_seconds(text), 3)
+        return seconds
+
+    def speak(self, text: str, position: Position, kind: str = "speak") -> None:
+        seconds = self.speech_seconds(text)
         steps = self.steps
         if steps and steps[-1].text is not None:
             # A cue followed directly by another cue gets a breath of silence after it; a cue
@@ -73,6 +77,21 @@ class _Builder:
     def silence(self, kind: str, seconds: float, position: Position, count=None, countdown: int = 0) -> None:
         if seconds > 0:
             self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0, count, countdown))
+
+    def add_rep(self, plan: list[tuple], positions: dict) -> None:
+        """Append one rep from its plan: (side, kind, text, seconds, count, gap_after) entries with
+        speech estimated and gaps inside the rep already worked out. This is the hot loop of a long
+        routine (most steps are rep steps), so it builds the tuples directly."""
+        steps = self.steps
+        if plan[0][2] is not None and steps and steps[-1].text is not None:
+            steps[-1] = steps[-1]._replace(gap_after=self._gap)
+        block = len(self.blocks)
+        make = tuple.__new__
+        append = steps.append
+        n = len(steps)
+        for side, kind, text, seconds, count, gap in plan:
+            append(make(Step, (n, kind, positions[side], block, text, seconds, gap, count, 0)))
+            n += 1
 
 
 def expand(routine: Routine, level: str | None = None, pace: float | None = None,
@@ -113,9 +132,10 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
         b.open_block("setup", exercise.name, number)
         b.speak(fill(cues.exercise_start, number=number_words(number), count=number_words(count), name=exercise.name), where)
         _plain_steps(b, exercise.setup, where, routine, pace)
+        plans: dict = {}  # a rep's plan depends only on its side and whether it is a set's first rep
         for set_no in range(1, exercise.sets + 1):
             b.open_block("set", f"{exercise.name}, set {set_no} of {exercise.sets}", number, set_no)
-            _one_set(b, routine, exercise, number, set_no, reps, pace)
+            _one_set(b, routine, exercise, number, set_no, reps, pace, plans)
             rest_at = Position("exercise", number, set_no)
             if set_no < exercise.sets:
                 seconds = defaults.rest_between_sets if exercise.rest_between_sets is None else exercise.rest_between_sets
@@ -140,12 +160,12 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
                  starts=starts)
 
 
-def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, reps: int, pace: float) -> None:
+def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, reps: int, pace: float,
+             plans: dict) -> None:
     cues = routine.cues
     b.speak(fill(cues.set_start, set=number_words(set_no), sets=number_words(exercise.sets)), Position("exercise", number, set_no))
     alternates_inside = any(isinstance(s, SwitchSideStep) for s in exercise.rep)
     sides: list[str | None] = list(exercise.sides[:1] if alternates_inside else exercise.sides) or [None]
-    plans = {}
     for side_no, side in enumerate(sides):
         if side is not None:
             template = cues.side_start if side_no == 0 else cues.switch_side
@@ -154,33 +174,36 @@ def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set
             announce = cues.rep_last if rep == reps and reps > 1 else cues.rep_start
             b.speak(fill(announce, rep=number_words(rep), reps=number_words(reps)), Position("exercise", number, set_no, side, rep))
             first = rep == 1
-            plan = plans.get((side, first))
-            if plan is None:
-                plan = plans[(side, first)] = _rep_plan(routine, exercise, side, first, pace)
-            here = {s: Position("exercise", number, set_no, s, rep) for s in {p[0] for p in plan}}
-            for step_side, kind, text, seconds, count in plan:
-                if text is None:
-                    b.silence(kind, seconds, here[step_side], count=count)
-                else:
-                    b.speak(text, here[step_side], kind=kind)
+            cached = plans.get((side, first))
+            if cached is None:
+                plan = _rep_plan(b, routine, exercise, side, first, pace)
+                cached = plans[(side, first)] = (plan, {entry[0] for entry in plan})
+            plan, plan_sides = cached
+            b.add_rep(plan, {s: Position("exercise", number, set_no, s, rep) for s in plan_sides})
 
 
-def _rep_plan(routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:
-    """One rep's steps as (side, kind, text, seconds, count): the same for every rep but the first,
-    so it is worked out once per set and side."""
+def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:
+    """One rep's steps as (side, kind, text, seconds, count, gap_after): the same for every rep but the
+    first, so it is worked out once per set and side."""
     plan = []
     current = side
     for step in exercise.rep:
         if isinstance(step, SayStep):
-            text = step.first_rep if (first and step.first_rep) else step.say
-            plan.append((current, "speak", fill(text, side=current or "", Side=(current or "").capitalize()), 0.0, None))
+            text = fill(step.first_rep if (first and step.first_rep) else step.say, side=current or "",
+                        Side=(current or "").capitalize())
+            plan.append([current, "speak", text, b.speech_seconds(text), None, 0.0])
         elif isinstance(step, SwitchSideStep):
             current = exercise.sides[1] if current == exercise.sides[0] else exercise.sides[0]
-            plan.append((current, "switch", fill(step.switch_side, side=current, Side=current.capitalize()), 0.0, None))
+            text = fill(step.switch_side, side=current, Side=current.capitalize())
+            plan.append([current, "switch", text, b.speech_seconds(text), None, 0.0])
         else:
             kind, seconds, count = _silence_of(step, routine, pace)
-            plan.append((current, kind, None, seconds, count))
-    return plan
+            if seconds > 0:
+                plan.append([current, kind, None, round(seconds, 3), count, 0.0])
+    for entry, following in zip(plan, plan[1:]):
+        if entry[2] is not None and following[2] is not None:
+            entry[5] = routine.defaults.cue_gap
+    return [tuple(entry) for entry in plan]
 
 
 def _silence_of(step, routine: Routine, pace: float) -> tuple[str, float, str | None]:
