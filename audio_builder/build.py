@@ -231,15 +231,20 @@ class Builder:
     def _pieces(self, texts: list[str], fmt, report: BuildReport) -> dict:
         from .engines.base import EngineError
 
+        from .tones import is_tone, tone_piece
+
         synth = self._synthesizer(fmt)
         pieces, missing = {}, []
         for text in texts:
+            if is_tone(text):
+                pieces[text] = tone_piece(text, fmt)  # made in code in a millisecond: not cached
+                continue
             piece = synth.cache.get(synth.key(text))
             if piece is None:
                 missing.append(text)
             else:
                 pieces[text] = piece
-        report.cues_cached += len(pieces)
+        report.cues_cached += sum(1 for text in pieces if not is_tone(text))
         if missing:
             bar = self.progress("synthesizing cues", len(missing))
             started = time.perf_counter()

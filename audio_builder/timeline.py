@@ -17,6 +17,7 @@ from routine_graph.graph import Block, Graph, Step
 from routine_graph.words import number_words
 
 from .mp3 import EncodedPiece
+from .tones import TONE_END, TONE_SECONDS, TONE_START
 
 # A count word must leave this much quiet before the next second mark, so counts stay distinct.
 COUNT_MARGIN_S = 0.1
@@ -39,7 +40,7 @@ class CueMark:
     start: int  # first sample of the voice
     end: int  # sample after the voice
     text: str
-    kind: Literal["speak", "switch", "count"]
+    kind: Literal["speak", "switch", "count", "tone"]
     step: int | None  # graph step index (None for counts inside holds and rests: see `parent`)
     parent: int | None = None
 
@@ -110,6 +111,9 @@ def cue_texts(graph: Graph) -> list[str]:
             seen.setdefault(step.text)
         for _, word in count_texts(step):
             seen.setdefault(word)
+        if step.tone:
+            seen.setdefault(TONE_START)
+            seen.setdefault(TONE_END)
     return list(seen)
 
 
@@ -142,9 +146,9 @@ class _Walker:
         start = self.pos + piece.lead_samples
         self.t.clips.append(Clip(piece.n_frames, text))
         self.pos += piece.n_frames * self.f
-        mark = CueMark(start, start + piece.audio_samples, text, kind, step, parent)
+        mark = CueMark(start, start + piece.audio_samples, "[tone]" if kind == "tone" else text, kind, step, parent)
         self.t.cues.append(mark)
-        if self.open_silence is not None and kind != "count":
+        if self.open_silence is not None and kind in ("speak", "switch"):
             # Frame rounding moved the voice by up to half a frame: record where it really starts.
             s = self.t.silences[self.open_silence]
             self.t.silences[self.open_silence] = SilenceMark(s.start, start, s.kind, s.step, s.nominal)
@@ -177,6 +181,9 @@ def build_timeline(graph: Graph, blocks: Sequence[Block], piece_for: PieceFor, s
                 chapter_starts.append((start, block))
                 first = False
             end = start + w.seconds(step.seconds)
+            if step.tone:
+                w.target = start
+                w.cue(TONE_START, "tone", None, step.index)
             for offset, word in count_texts(step):
                 slot_end = start + w.seconds(offset + 1) if step.kind == "hold" else end
                 w.target = start + w.seconds(offset)
@@ -185,6 +192,13 @@ def build_timeline(graph: Graph, blocks: Sequence[Block], piece_for: PieceFor, s
                     raise TimelineError(
                         f"{graph.routine_id}: {_where(graph, step)}: the count {word!r} takes "
                         f"{(mark.end - mark.start) / sample_rate:.2f} s and does not fit its one-second slot")
+            if step.tone:
+                # The end tone finishes just before the hold does: it never lengthens it.
+                w.target = end - w.seconds(TONE_SECONDS + COUNT_MARGIN_S)
+                mark = w.cue(TONE_END, "tone", None, step.index)
+                if mark.start < w.t.cues[-2].end:
+                    raise TimelineError(f"{graph.routine_id}: {_where(graph, step)}: the hold is too short for its "
+                                        "tones and counting; turn the tone off or make the hold longer")
             w.target = end
             w.open_silence = len(w.t.silences)
             w.t.silences.append(SilenceMark(start, end, step.kind, step.index, w.seconds(step.seconds)))

@@ -46,7 +46,8 @@ def track_chunks(timeline: Timeline, pieces: Mapping[str, EncodedPiece], fmt: Mp
 
 def vtt_text(timeline: Timeline) -> str:
     lines = ["WEBVTT", ""]
-    for i, cue in enumerate(timeline.cues, start=1):
+    spoken = [cue for cue in timeline.cues if cue.kind != "tone"]  # captions are for words
+    for i, cue in enumerate(spoken, start=1):
         lines += [str(i), f"{_vtt_time(cue.start, timeline.sample_rate)} --> {_vtt_time(cue.end, timeline.sample_rate)}",
                   cue.text, ""]
     return "\n".join(lines)

@@ -74,12 +74,14 @@ class _Builder:
             steps[-1] = steps[-1]._replace(gap_after=self._gap)
         steps.append(Step(len(steps), kind, position, len(self.blocks), text, seconds))
 
-    def silence(self, kind: str, seconds: float, position: Position, count=None, countdown: int = 0) -> None:
+    def silence(self, kind: str, seconds: float, position: Position, count=None, countdown: int = 0,
+                tone: bool = False) -> None:
         if seconds > 0:
-            self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0, count, countdown))
+            self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0,
+                                   count, countdown, tone))
 
     def add_rep(self, plan: list[tuple], positions: dict) -> None:
-        """Append one rep from its plan: (side, kind, text, seconds, count, gap_after) entries with
+        """Append one rep from its plan: (side, kind, text, seconds, count, gap_after, tone) entries with
         speech estimated and gaps inside the rep already worked out. This is the hot loop of a long
         routine (most steps are rep steps), so it builds the tuples directly."""
         steps = self.steps
@@ -89,8 +91,8 @@ class _Builder:
         make = tuple.__new__
         append = steps.append
         n = len(steps)
-        for side, kind, text, seconds, count, gap in plan:
-            append(make(Step, (n, kind, positions[side], block, text, seconds, gap, count, 0)))
+        for side, kind, text, seconds, count, gap, tone in plan:
+            append(make(Step, (n, kind, positions[side], block, text, seconds, gap, count, 0, tone)))
             n += 1
 
 
@@ -183,7 +185,7 @@ def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set
 
 
 def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:
-    """One rep's steps as (side, kind, text, seconds, count, gap_after): the same for every rep but the
+    """One rep's steps as (side, kind, text, seconds, count, gap_after, tone): the same for every rep but the
     first, so it is worked out once per set and side."""
     plan = []
     current = side
@@ -191,33 +193,35 @@ def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | Non
         if isinstance(step, SayStep):
             text = fill(step.first_rep if (first and step.first_rep) else step.say, side=current or "",
                         Side=(current or "").capitalize())
-            plan.append([current, "speak", text, b.speech_seconds(text), None, 0.0])
+            plan.append([current, "speak", text, b.speech_seconds(text), None, 0.0, False])
         elif isinstance(step, SwitchSideStep):
             current = exercise.sides[1] if current == exercise.sides[0] else exercise.sides[0]
             text = fill(step.switch_side, side=current, Side=current.capitalize())
-            plan.append([current, "switch", text, b.speech_seconds(text), None, 0.0])
+            plan.append([current, "switch", text, b.speech_seconds(text), None, 0.0, False])
         else:
-            kind, seconds, count = _silence_of(step, routine, pace)
+            kind, seconds, count, tone = _silence_of(step, routine, pace)
             if seconds > 0:
-                plan.append([current, kind, None, round(seconds, 3), count, 0.0])
+                plan.append([current, kind, None, round(seconds, 3), count, 0.0, tone])
     for entry, following in zip(plan, plan[1:]):
         if entry[2] is not None and following[2] is not None:
             entry[5] = routine.defaults.cue_gap
     return [tuple(entry) for entry in plan]
 
 
-def _silence_of(step, routine: Routine, pace: float) -> tuple[str, float, str | None]:
+def _silence_of(step, routine: Routine, pace: float) -> tuple[str, float, str | None, bool]:
+    """(kind, seconds, count, tone) of a silent step."""
     defaults = routine.defaults
     if isinstance(step, MoveStep):
         seconds = defaults.move_seconds if step.move == "default" else step.move
-        return "move", seconds * pace, None
+        return "move", seconds * pace, None, False
     if isinstance(step, HoldStep):
         seconds = step.hold * pace
         count = {"up": "up", "down": "down", "off": None}.get(step.count)
         if step.count == "auto":
             count = "down" if seconds >= defaults.count_holds_from else None
-        return "hold", seconds, count
-    return "pause", step.pause, None
+        tone = step.tone == "on" or (step.tone == "auto" and seconds >= defaults.tone_holds_from)
+        return "hold", seconds, count, tone
+    return "pause", step.pause, None, False
 
 
 def _plain_steps(b: _Builder, steps, where: Position, routine: Routine, pace: float) -> None:
@@ -229,8 +233,8 @@ def _plain_steps(b: _Builder, steps, where: Position, routine: Routine, pace: fl
 
 
 def _silent_step(b: _Builder, step, where: Position, routine: Routine, pace: float) -> None:
-    kind, seconds, count = _silence_of(step, routine, pace)
-    b.silence(kind, seconds, where, count=count)
+    kind, seconds, count, tone = _silence_of(step, routine, pace)
+    b.silence(kind, seconds, where, count=count, tone=tone)
 
 
 def _exercise_info(number: int, exercise: Exercise, reps: int) -> ExerciseInfo:

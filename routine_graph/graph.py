@@ -48,6 +48,7 @@ class Step(NamedTuple):
     gap_after: float = 0.0  # breathing room after a cue that is followed by another cue
     count: Literal["up", "down"] | None = None  # count seconds aloud inside a hold
     countdown: int = 0  # count down aloud over the last N seconds of a rest
+    tone: bool = False  # a soft tone as a hold starts and just before it ends (audio only)
 
     @property
     def duration(self) -> float:

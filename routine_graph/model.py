@@ -43,6 +43,20 @@ class HoldStep(_Strict):
     count: Literal["auto", "up", "down", "off"] = Field(
         "auto", description='Count the seconds aloud inside the hold. "auto" counts down only for holds '
         "of at least defaults.count_holds_from seconds, so short holds stay quiet.")
+    tone: Literal["auto", "on", "off"] = Field(
+        "auto", description='A soft tone as the hold starts and just before it ends (audio only). "auto" '
+        "plays them only for holds of at least defaults.tone_holds_from seconds.")
+
+    # YAML 1.1 reads a bare on/off/yes/no as true/false: take those as the words people meant.
+    @field_validator("count", mode="before")
+    @classmethod
+    def _count_bool(cls, value: object) -> object:
+        return {True: "down", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+    @field_validator("tone", mode="before")
+    @classmethod
+    def _tone_bool(cls, value: object) -> object:
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
 
 class PauseStep(_Strict):
@@ -159,6 +173,7 @@ class Defaults(_Strict):
     rest_between_exercises: RestSeconds = 45
     rest_countdown: int = Field(3, ge=0, le=10, description="Count down aloud over the last N seconds of a rest.")
     count_holds_from: float = Field(5, ge=0, le=600, description='Holds this long or longer are counted aloud when count is "auto".')
+    tone_holds_from: float = Field(5, ge=0, le=600, description='Holds this long or longer get tones when tone is "auto".')
     cue_gap: float = Field(0.6, ge=0, le=5, description="Breathing room after a cue that is followed by another cue.")
     pace: float = Field(1.0, ge=0.25, le=4, description="Multiplier on hold and move times: 1.25 is a quarter slower.")
     words_per_minute: float = Field(140, ge=60, le=300, description="Speaking speed used to estimate durations before audio exists.")

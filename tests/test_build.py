@@ -99,7 +99,7 @@ def test_holds_and_rests_are_silence_of_the_right_length_in_the_right_place(buil
     track = next(t for t in manifest["levels"]["long"]["tracks"] if t["kind"] == "full")
     x, _ = decode_mp3(folder / track["file"])
     speech_rms = np.percentile(frame_rms(x), 95)
-    counts = [(c["start_ms"] / 1000, c["end_ms"] / 1000) for c in track["cues"] if c["kind"] == "count"]
+    counts = [(c["start_ms"] / 1000, c["end_ms"] / 1000) for c in track["cues"] if c["kind"] in ("count", "tone")]
     found = quiet_runs(x, 0.9)
     checked = 0
     for s in track["silences"]:
@@ -127,6 +127,17 @@ def test_holds_and_rests_are_silence_of_the_right_length_in_the_right_place(buil
         for k, word in enumerate(words, start=1):
             assert abs(word["start_ms"] - hold["start_ms"] - 1000 * k) <= 30
             assert word["end_ms"] < hold["start_ms"] + 1000 * (k + 1)
+        # A soft tone as the hold starts and one that ends just before it does: inside the hold.
+        tones = [c for c in track["cues"] if c["kind"] == "tone" and hold["start_ms"] <= c["start_ms"] < hold["end_ms"]]
+        assert len(tones) == 2
+        # Pieces join at frame boundaries, so the start tone follows the cue's last frame and the
+        # next piece's encoder delay: within about a tenth of a second of the hold's start.
+        assert 0 <= tones[0]["start_ms"] - hold["start_ms"] <= 120
+        assert hold["end_ms"] - 200 <= tones[1]["end_ms"] <= hold["end_ms"]
+        for tone in tones:
+            seg = x[int(tone["start_ms"] * RATE / 1000):int(tone["end_ms"] * RATE / 1000)]
+            level = frame_rms(seg).max()
+            assert speech_rms / 30 < level < speech_rms, "audible, and softer than the voice"
 
 
 def test_voice_is_where_the_cues_say(built):
@@ -169,13 +180,14 @@ def test_captions_match_the_timeline(built):
     lines = (folder / track["captions"]).read_text().splitlines()
     assert lines[0] == "WEBVTT"
     times = [line for line in lines if "-->" in line]
-    assert len(times) == len(track["cues"])
+    spoken = [c for c in track["cues"] if c["kind"] != "tone"]
+    assert len(times) == len(spoken) < len(track["cues"])
 
     def ms(stamp: str) -> int:
         h, m, s = stamp.split(":")
         return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
 
-    for stamp, cue in zip(times, track["cues"]):
+    for stamp, cue in zip(times, spoken):
         a, b = stamp.split(" --> ")
         assert (ms(a), ms(b)) == (cue["start_ms"], cue["end_ms"])
     texts = [lines[i + 1] for i, line in enumerate(lines) if "-->" in line]
