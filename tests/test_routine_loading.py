@@ -180,3 +180,26 @@ def test_cli_schema_is_valid_json_schema_that_accepts_the_seed(seed_path):
     jsonschema.validate(yaml.safe_load(seed_path.read_text()), document)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"title": "x", "safety": "s", "exercises": [], "bogus": 1}, document)
+
+
+def test_cli_preview_table_and_json(seed_path):
+    table = run_cli("preview", str(seed_path), "--level", "gentle")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("Three exercises for back pain  (level gentle, pace 1")
+    assert "exercise 1, set 1, rep 1" in table.stdout and "[hold 2 s]" in table.stdout
+    assert lines[-1].startswith("total ")
+    data = json.loads(run_cli("preview", "back-pain", "--json", "--pace", "1.5", cwd=seed_path.parent.parent).stdout)
+    assert data["level"] == "standard" and data["pace"] == 1.5
+    step = data["steps"][12]
+    assert {"start", "kind", "seconds", "text", "exercise", "set", "rep", "side"} <= set(step)
+    assert data["total_seconds"] == pytest.approx(sum(s["duration"] for s in data["steps"]), abs=0.01)
+    holds = [s for s in data["steps"] if s["kind"] == "hold" and s["exercise"] == 1]
+    assert {s["seconds"] for s in holds} == {3.0}  # 2 s holds at pace 1.5
+
+
+def test_cli_preview_unknown_level_and_routine(seed_path):
+    bad_level = run_cli("preview", str(seed_path), "--level", "extreme")
+    assert bad_level.returncode == 2 and "gentle, standard, full" in bad_level.stderr
+    missing = run_cli("preview", "nope", cwd=seed_path.parent.parent)
+    assert missing.returncode == 2 and "available: back-pain" in missing.stderr and "Traceback" not in missing.stderr
