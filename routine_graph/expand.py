@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import string
 from itertools import accumulate
+from operator import add, itemgetter
 from typing import Callable
 
 from .errors import UnknownLevelError
@@ -156,7 +157,10 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
     b.close_block()
 
     steps = b.steps
-    starts = tuple(accumulate((s.duration for s in steps), initial=0.0))[:-1]
+    # Step.duration is seconds + gap_after; summed with C-level iterators (this runs once per step).
+    seconds, gaps = (itemgetter(Step._fields.index(name)) for name in ("seconds", "gap_after"))
+    durations = map(add, map(seconds, steps), map(gaps, steps))
+    starts = tuple(accumulate(durations, initial=0.0))[:-1]
     return Graph(routine_id=routine.id or "routine", title=routine.title, level=level, pace=pace,
                  safety=routine.safety, steps=tuple(steps), blocks=tuple(b.blocks), exercises=tuple(infos),
                  starts=starts)
