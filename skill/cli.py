@@ -33,10 +33,12 @@ routines_option = click.option(
               default=None, help="TESTING ONLY: PEM file of root CAs to trust instead of the public ones.")
 @click.option("--cert-file", "cert_files", multiple=True, envvar="BACK_ROUTINE_TEST_CERT_FILES", metavar="URL=PATH",
               help="TESTING ONLY: serve the signing chain for URL from a local PEM file instead of downloading it.")
+@click.option("--output", "output_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of built sessions (back-routine build --out) for the web player at /.")
 @routines_option
 def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no_verify: bool, dev: bool,
-          trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None) -> None:
-    """Run the Alexa skill as a web service: POST /alexa, GET /healthz."""
+          trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None, output_dir: Path) -> None:
+    """Run the Alexa skill as a web service: POST /alexa, GET /healthz; and the web player at /."""
     from .serve import make_app, parse_cert_files, serve as run_waitress
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -52,7 +54,8 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--cert-file") from None
     app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
-                   trust_roots=trust_roots, cert_files=files)
+                   trust_roots=trust_roots, cert_files=files, output_dir=output_dir)
+    click.echo(f"web player: http://{host}:{port}/", err=True)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
     else:

@@ -66,15 +66,22 @@ def make_verifier(skill_id: str | None, trust_roots: Path | None = None,
 
 def make_app(routines_dir: str | os.PathLike[str], db: str | os.PathLike[str], *, skill_id: str | None,
              verify: bool = True, trust_roots: Path | None = None,
-             cert_files: Mapping[str, Path] | None = None) -> Flask:
-    """The Flask app serving the skill at POST /alexa (and /healthz)."""
+             cert_files: Mapping[str, Path] | None = None,
+             output_dir: str | os.PathLike[str] | None = None) -> Flask:
+    """The Flask app serving the skill at POST /alexa (and /healthz), and the web player over
+    `output_dir` (the builds) at / when one is given."""
     if skill_id is None:
         log.warning("no skill id (--skill-id or $%s): requests for ANY skill are accepted; set it before "
                     "exposing the server", SKILL_ID_ENV)
     adapter = SQLitePersistenceAdapter(db)
     skill = build_skill(routines_dir, adapter)
     verifier = make_verifier(skill_id, trust_roots, cert_files) if verify else None
-    return create_app(skill, verifier)
+    app = create_app(skill, verifier)
+    if output_dir is not None:
+        from web_player import create_blueprint
+
+        app.register_blueprint(create_blueprint(output_dir))
+    return app
 
 
 def serve(app: Flask, host: str, port: int, threads: int) -> None:

@@ -1,0 +1,139 @@
+"""The web player's routes, as a Flask blueprint over one output folder.
+
+  /                                    the library of built routines
+  /routines/<id>?level=L&track=T       a player for one track of one level (default: the full session)
+  /media/<id>/<level>/<file>           a file a manifest lists (MP3, VTT, M3U8), with Range support
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from . import formatting
+from .library import Level, Library, Routine
+from .media import file_version, send_media
+
+__all__ = ["BLUEPRINT_NAME", "create_blueprint"]
+
+log = logging.getLogger(__name__)
+
+BLUEPRINT_NAME = "web_player"
+DEFAULT_OUTPUT = Path("output")
+
+# Pages load nothing from other origins and run no inline code; saying so lets the browser enforce it.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
+                           "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_blueprint(output_dir: str | os.PathLike[str]) -> Blueprint:
+    """The web player over the builds in `output_dir` (usually ./output), ready to register on an app.
+
+    Its 404 page is registered app-wide, so mistyped addresses outside its routes get it too.
+    """
+    views = _Views(Library(output_dir))
+    blueprint = Blueprint(BLUEPRINT_NAME, __name__, template_folder="templates", static_folder="static",
+                          static_url_path="/player-static")
+    blueprint.add_url_rule("/", "library", views.library_page)
+    blueprint.add_url_rule("/routines/<routine_id>", "routine", views.routine_page)
+    # <path:name> so that names with slashes still reach the manifest check and get the player's 404.
+    blueprint.add_url_rule("/media/<routine_id>/<level>/<path:name>", "media", views.media_file)
+    blueprint.app_errorhandler(404)(views.not_found_error)
+    blueprint.after_request(_page_headers)
+    log.info("web player: serving the builds in %s", Path(output_dir).resolve())
+    return blueprint
+
+
+@dataclass(frozen=True)
+class MediaLink:
+    url: str  # to play (versioned, so it may be cached for long)
+    download: str  # the same file as an attachment with a descriptive name
+
+
+class _Views:
+    def __init__(self, library: Library) -> None:
+        self._library = library
+
+    def library_page(self) -> Response:
+        routines = self._library.routines()
+        return _page("web_player/library.html", routines=routines, build_command=self._build_command())
+
+    def routine_page(self, routine_id: str) -> Response:
+        routine = self._library.routine(routine_id)
+        if routine is None:
+            return self._not_found(f"There is no built routine called “{routine_id}”.",
+                                   command=self._build_command())
+        wanted = request.args.get("level")
+        level = routine.level(wanted)
+        if level is None:
+            if wanted in routine.all_levels:
+                return self._not_found(f"The {wanted} level of “{routine.title}” is not built yet.",
+                                       command=self._build_command(routine.id, wanted), routine=routine)
+            return self._not_found(f"“{routine.title}” has no level called “{wanted}”.", routine=routine)
+        track = level.track(request.args.get("track"))
+        if track is None:
+            return self._not_found(f"The {level.name} level of “{routine.title}” has no track "
+                                   f"“{request.args.get('track')}”.", routine=routine)
+        parts = level.parts
+        following = parts[parts.index(track) + 1] if track in parts[:-1] else None
+        return _page("web_player/routine.html", routine=routine, level=level, track=track, next_track=following,
+                     links=self._media_links(routine, level))
+
+    def media_file(self, routine_id: str, level: str, name: str) -> Response:
+        path = self._library.media_path(routine_id, level, name)
+        if path is None:
+            return self._not_found("That file is not part of any built session.")
+        download = f"{routine_id}-{level}-{name}" if request.args.get("download") else None
+        return send_media(path, request, download_name=download)
+
+    def not_found_error(self, _error: Exception) -> Response:
+        return self._not_found("There is nothing at this address.")
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _media_links(self, routine: Routine, level: Level) -> dict[str, MediaLink]:
+        """File name -> its URLs at the current version, for every file of the level that exists now."""
+        base = self._library.output_dir / routine.id
+        links = {}
+        for name, relative in level.files().items():
+            try:
+                version = file_version((base / relative).stat())
+            except OSError:
+                continue  # mid-build or deleted: better no link than a dead one
+            args = dict(routine_id=routine.id, level=level.name, name=name, v=version)
+            links[name] = MediaLink(url_for(".media", **args), url_for(".media", **args, download=1))
+        return links
+
+    def _build_command(self, routine_id: str | None = None, level: str | None = None) -> str:
+        words = ["back-routine", "build"]
+        if routine_id:
+            words.append(routine_id)
+        if level:
+            words += ["--level", level]
+        if Path(self._library.output_dir) != DEFAULT_OUTPUT:
+            words += ["--out", str(self._library.output_dir)]
+        return shlex.join(words)
+
+    def _not_found(self, message: str, *, command: str | None = None, routine: Routine | None = None) -> Response:
+        return _page("web_player/not_found.html", status=404, message=message, command=command, routine=routine)
+
+
+def _page(template: str, status: int = 200, **context: object) -> Response:
+    response = Response(render_template(template, fmt=formatting, **context), status=status,
+                        mimetype="text/html")
+    # A rebuild must show on the next load, so pages are always revalidated.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _page_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
