@@ -154,13 +154,15 @@ class Library:
         return routine
 
     def media_path(self, routine_id: str, level: str, name: str) -> Path | None:
-        """The file `name` of a built level, if the manifest lists it and it is a regular file that
-        really lies inside the routine's folder (a symlink pointing elsewhere is refused)."""
+        """The file `name` of a built level, if the manifest lists it and `safe_path` accepts it."""
         routine = self.routine(routine_id)
         built = routine.levels.get(level) if routine else None
         relative = built.files().get(name) if built else None
-        if relative is None:
-            return None
+        return self.safe_path(routine_id, relative) if relative else None
+
+    def safe_path(self, routine_id: str, relative: str) -> Path | None:
+        """`relative` (a path from a manifest) inside the routine's folder, if it is a regular file that
+        really lies there: a symlink or a "../" leading out of the folder is refused."""
         root = self.output_dir.resolve()
         base = (self.output_dir / routine_id).resolve()
         path = (base / relative).resolve()

@@ -97,13 +97,15 @@ class _Views:
 
     def _media_links(self, routine: Routine, level: Level) -> dict[str, MediaLink]:
         """File name -> its URLs at the current version, for every file of the level that exists now."""
-        base = self._library.output_dir / routine.id
         links = {}
         for name, relative in level.files().items():
+            path = self._library.safe_path(routine.id, relative)
             try:
-                version = file_version((base / relative).stat())
+                version = file_version(path.stat()) if path else None
             except OSError:
-                continue  # mid-build or deleted: better no link than a dead one
+                version = None
+            if version is None:
+                continue  # mid-build, deleted or refused: better no link than a dead one
             args = dict(routine_id=routine.id, level=level.name, name=name, v=version)
             links[name] = MediaLink(url_for(".media", **args), url_for(".media", **args, download=1))
         return links
