@@ -101,17 +101,24 @@
   // -- captions: the VTT track stays hidden (audio shows none) and its cues are written under the player
 
   var track = audio.textTracks && audio.textTracks.length ? audio.textTracks[0] : null;
+
+  function showCaption() {
+    // The words being said, or else the last ones said before this point (dimmed), so a hold or a
+    // rest still shows its instruction, and a seek never leaves words from elsewhere on screen.
+    var active = track.activeCues && track.activeCues.length ? track.activeCues[track.activeCues.length - 1] : null;
+    var shown = active;
+    if (!shown && track.cues) {
+      for (var i = 0; i < track.cues.length && track.cues[i].startTime <= audio.currentTime; i++) shown = track.cues[i];
+    }
+    var text = shown ? shown.text : "";
+    if (caption.textContent !== text) caption.textContent = text;
+    caption.classList.toggle("idle", !active);
+  }
+
   if (track) {
     track.mode = "hidden"; // also what makes the browser load the cues
-    track.addEventListener("cuechange", function () {
-      var cues = track.activeCues;
-      if (cues && cues.length) {
-        caption.textContent = cues[cues.length - 1].text;
-        caption.classList.remove("idle");
-      } else {
-        caption.classList.add("idle"); // keep the last words during holds and rests, dimmed
-      }
-    });
+    track.addEventListener("cuechange", showCaption);
+    audio.addEventListener("seeked", showCaption);
   }
 
   // -- remembered position, per track ------------------------------------------------------------------
