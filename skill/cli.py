@@ -55,7 +55,6 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
         raise click.BadParameter(str(exc), param_hint="--cert-file") from None
     app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
                    trust_roots=trust_roots, cert_files=files, output_dir=output_dir)
-    click.echo(f"web player: http://{host}:{port}/", err=True)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
     else:

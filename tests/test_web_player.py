@@ -429,7 +429,7 @@ def server(built):
 
     app = Flask("web-player-server-test")
     app.register_blueprint(create_blueprint(built))
-    wsgi = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
+    wsgi = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.1)
     thread = threading.Thread(target=wsgi.run, daemon=True)
     thread.start()
     yield wsgi.effective_port

@@ -29,13 +29,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _find(*names: str) -> str | None:
+def _executable(variable: str, *names: str) -> str | None:
+    """$variable if it names an executable, else the first of `names` on the PATH."""
+    chosen = os.environ.get(variable)
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) and Path(chosen).is_file() else None
     return next((path for path in map(shutil.which, names) if path), None)
 
 
 selenium = pytest.importorskip("selenium", reason="selenium is not installed: pip install -e '.[test]'")
-CHROMIUM = os.environ.get("BACK_ROUTINE_CHROMIUM") or _find("chromium", "chromium-browser")
-CHROMEDRIVER = os.environ.get("BACK_ROUTINE_CHROMEDRIVER") or _find("chromedriver")
+CHROMIUM = _executable("BACK_ROUTINE_CHROMIUM", "chromium", "chromium-browser")
+CHROMEDRIVER = _executable("BACK_ROUTINE_CHROMEDRIVER", "chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="no headless browser here: the web player's browser test needs chromium and chromedriver "
@@ -52,7 +56,8 @@ def base_url(tmp_path_factory):
     Builder(root / "output", root / "cache", BuildSettings(engine="espeak")).build(MINI)
     app = Flask("web-player-browser-test")
     app.register_blueprint(create_blueprint(root / "output"))
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
+    # a short loop timeout so that closing the server at the end does not wait a second
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.1)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
