@@ -144,6 +144,22 @@ def test_unknown_routine_level_or_track_is_a_friendly_404(client):
     assert_friendly_404(client.get("/no/such/page"))
 
 
+def test_empty_choices_mean_the_defaults(client):
+    html = client.get("/routines/mini?level=&track=").get_data(as_text=True)
+    assert 'src="/media/mini/short/full-session.mp3?v=' in html
+
+
+def test_a_manifest_with_no_level_built_says_how_to_build(output):
+    path = output / "mini" / "manifest.json"
+    doc = json.loads(path.read_text())
+    doc["levels"] = {}
+    path.write_text(json.dumps(doc))
+    response = make_client(output).get("/routines/mini")
+    assert_friendly_404(response)
+    assert f"“Mini routine” is not built yet" in response.get_data(as_text=True)
+    assert f"back-routine build mini --out {output}" in response.get_data(as_text=True)
+
+
 def test_a_level_not_built_says_how_to_build_it(tmp_path):
     out = tmp_path / "output"
     Builder(out, tmp_path / "cache", BuildSettings(engine="espeak")).build(MINI, levels=["short"])
@@ -319,6 +335,8 @@ def test_a_routine_folder_symlinked_out_of_the_output_folder_is_not_served(outpu
     (output / "linked").symlink_to(outside, target_is_directory=True)
     client = make_client(output)
     assert_friendly_404(client.get("/media/linked/short/full-session.mp3"))
+    assert_friendly_404(client.get("/routines/linked"))
+    assert "/routines/linked" not in client.get("/").get_data(as_text=True)
 
 
 def test_a_symlink_within_the_routine_folder_is_served(output):

@@ -134,7 +134,7 @@ class Library:
 
     def routine(self, routine_id: str) -> Routine | None:
         """The built routine in folder `routine_id`, or None (unknown, unsafe name, unreadable)."""
-        if not _FOLDER_NAME.fullmatch(routine_id):
+        if not _FOLDER_NAME.fullmatch(routine_id) or not self._inside(routine_id):
             return None
         path = self.output_dir / routine_id / MANIFEST_NAME
         try:
@@ -163,12 +163,15 @@ class Library:
     def safe_path(self, routine_id: str, relative: str) -> Path | None:
         """`relative` (a path from a manifest) inside the routine's folder, if it is a regular file that
         really lies there: a symlink or a "../" leading out of the folder is refused."""
-        root = self.output_dir.resolve()
+        if not self._inside(routine_id):
+            return None
         base = (self.output_dir / routine_id).resolve()
         path = (base / relative).resolve()
-        if not base.is_relative_to(root) or not path.is_relative_to(base) or not path.is_file():
-            return None
-        return path
+        return path if path.is_relative_to(base) and path.is_file() else None
+
+    def _inside(self, routine_id: str) -> bool:
+        """Whether the routine's folder really is in the output folder (not a symlink to elsewhere)."""
+        return (self.output_dir / routine_id).resolve().is_relative_to(self.output_dir.resolve())
 
 
 def _parse(routine_id: str, doc: dict[str, Any] | None) -> Routine | None:

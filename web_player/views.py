@@ -67,17 +67,19 @@ class _Views:
         if routine is None:
             return self._not_found(f"There is no built routine called “{routine_id}”.",
                                    command=self._build_command())
-        wanted = request.args.get("level")
+        wanted = request.args.get("level") or None
         level = routine.level(wanted)
         if level is None:
-            if wanted in routine.all_levels:
-                return self._not_found(f"The {wanted} level of “{routine.title}” is not built yet.",
-                                       command=self._build_command(routine.id, wanted), routine=routine)
+            if wanted is None or wanted in routine.all_levels:
+                what = f"The {wanted} level of “{routine.title}” is" if wanted else f"“{routine.title}” is"
+                return self._not_found(f"{what} not built yet.", command=self._build_command(routine.id, wanted),
+                                       routine=routine)
             return self._not_found(f"“{routine.title}” has no level called “{wanted}”.", routine=routine)
-        track = level.track(request.args.get("track"))
+        wanted_track = request.args.get("track") or None
+        track = level.track(wanted_track)
         if track is None:
-            return self._not_found(f"The {level.name} level of “{routine.title}” has no track "
-                                   f"“{request.args.get('track')}”.", routine=routine)
+            return self._not_found(f"The {level.name} level of “{routine.title}” has no track “{wanted_track}”.",
+                                   routine=routine)
         parts = level.parts
         following = parts[parts.index(track) + 1] if track in parts[:-1] else None
         return _page("web_player/routine.html", routine=routine, level=level, track=track, next_track=following,
