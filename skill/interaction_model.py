@@ -77,6 +77,12 @@ CUSTOM_INTENTS: tuple[IntentSpec, ...] = (
         "harder", "make it harder", "more reps", "this is too easy", "too easy", "challenge me",
         "a harder level", "go harder",
     )),
+    IntentSpec("PlayAudioIntent", (
+        "play the audio version", "play my back routine", "play the audio", "play the audio routine",
+        "play the recording", "play the track", "play the full session", "play the whole session",
+        "put on the audio version", "i want to listen", "let me listen to it", "listen to the audio version",
+        "play the audio version of {routine}", "play {routine}", "play the {routine} routine",
+    ), (("routine", ROUTINE_TYPE),)),
     IntentSpec("HurtsIntent", (
         "it hurts", "my back hurts", "that hurts", "this hurts", "ouch", "i'm in pain", "i am in pain",
         "it's painful", "that's painful", "i feel pain", "my back is hurting", "it's hurting",
@@ -89,7 +95,11 @@ BUILTIN_INTENTS: tuple[str, ...] = (
     "AMAZON.PauseIntent", "AMAZON.ResumeIntent", "AMAZON.HelpIntent", "AMAZON.StopIntent",
     "AMAZON.CancelIntent", "AMAZON.FallbackIntent", "AMAZON.NavigateHomeIntent", "AMAZON.YesIntent",
     "AMAZON.NoIntent",
+    # AudioPlayer skills get these whenever they were the last to play audio: handle them gracefully.
+    "AMAZON.LoopOffIntent", "AMAZON.LoopOnIntent", "AMAZON.ShuffleOffIntent", "AMAZON.ShuffleOnIntent",
 )
+
+AUDIO_PLAYER_REQUIRED_INTENTS = ("AMAZON.PauseIntent", "AMAZON.ResumeIntent")
 
 # What people say for the built-in intents. Alexa trains these itself, so they are not in the model;
 # the `talk` console uses them to play Alexa's part.
@@ -108,7 +118,25 @@ CONSOLE_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.NavigateHomeIntent": ("go home", "home"),
     "AMAZON.YesIntent": ("yes", "yeah", "yep", "sure", "okay", "ok", "yes please", "let's go", "please"),
     "AMAZON.NoIntent": ("no", "nope", "no thanks", "not now", "no thank you"),
+    "AMAZON.LoopOffIntent": ("loop off", "stop looping", "turn off loop"),
+    "AMAZON.LoopOnIntent": ("loop on", "loop", "loop this", "turn on loop"),
+    "AMAZON.ShuffleOffIntent": ("shuffle off", "stop shuffling", "turn off shuffle"),
+    "AMAZON.ShuffleOnIntent": ("shuffle on", "shuffle", "turn on shuffle"),
 }
+
+# Screens the APL document is laid out for (the developer console's viewport profiles): round and
+# landscape Echo Show sizes, and TVs. Others still render it, scaled.
+APL_VIEWPORTS: tuple[dict[str, Any], ...] = (
+    {"mode": "HUB", "shape": "ROUND", "minWidth": 480, "maxWidth": 599, "minHeight": 480, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279, "minHeight": 480, "maxHeight": 599},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 1279, "minHeight": 600, "maxHeight": 959},
+    {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 1280, "maxWidth": 1920, "minHeight": 600, "maxHeight": 1279},
+    {"mode": "TV", "shape": "RECTANGLE", "minWidth": 960, "maxWidth": 960, "minHeight": 540, "maxHeight": 540},
+)
+INTERFACES: tuple[dict[str, Any], ...] = (
+    {"type": "AUDIO_PLAYER"},
+    {"type": "ALEXA_PRESENTATION_APL", "supportedViewports": [dict(v) for v in APL_VIEWPORTS]},
+)
 
 
 def all_intent_names() -> set[str]:
@@ -213,11 +241,13 @@ def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
             "testingInstructions": (
                 "Say 'Alexa, open my back routine', then 'start', and 'next' after each part. "
                 "Try 'where am I', 'slower', 'easier', 'skip this exercise', 'it hurts' and 'pause'; "
-                "open the skill again to be offered to carry on where you stopped."),
+                "open the skill again to be offered to carry on where you stopped. "
+                "Audio: say 'Alexa, ask my back routine to play the audio version', then 'Alexa, pause', "
+                "'Alexa, resume', 'Alexa, next' and 'Alexa, where am I'. On an Echo Show, tap Next on the screen."),
         },
         "apis": {"custom": {
             "endpoint": {"uri": endpoint, "sslCertificateType": ssl_certificate_type},
-            "interfaces": [],
+            "interfaces": [dict(i) for i in INTERFACES],
         }},
         "privacyAndCompliance": {
             "allowsPurchases": False,
@@ -399,6 +429,13 @@ def lint_manifest(document: dict[str, Any], models: dict[str, dict[str, Any]]) -
         for key in ("name", "summary", "description"):
             if not info.get(key):
                 problems.append(f"{locale}: publishing information needs a {key}")
+    interfaces = {i.get("type") for i in manifest_.get("apis", {}).get("custom", {}).get("interfaces", [])}
+    if "AUDIO_PLAYER" in interfaces:  # certification: AudioPlayer skills must take pause and resume
+        for locale, model in models.items():
+            names = {i.get("name") for i in model["interactionModel"]["languageModel"]["intents"]}
+            for required in AUDIO_PLAYER_REQUIRED_INTENTS:
+                if required not in names:
+                    problems.append(f"{locale}: the AUDIO_PLAYER interface requires {required} in the model")
     return problems
 
 

@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .audio_state import AudioState
+
 SCHEMA_VERSION = 1
 MAX_HISTORY = 200  # completed sessions kept (a few months of twice-daily practice)
 MAX_EVENTS = 50  # "it hurts" reports kept
@@ -23,7 +25,11 @@ QUESTION_START = "start"  # "say start when you're ready" (or yes)
 QUESTION_RESUME = "resume"  # "shall we carry on where you stopped?"
 QUESTION_START_OVER = "start_over"  # after "no" to resuming: "start from the beginning?"
 QUESTION_HURT = "hurt"  # after "it hurts": "skip this exercise?"
-QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT)
+QUESTION_RESUME_AUDIO = "resume_audio"  # "shall I carry on playing the audio version?"
+QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT, QUESTION_RESUME_AUDIO)
+
+# How the user follows the routine: chunk by chunk by voice, or the built track with AudioPlayer.
+MODE_VOICE, MODE_AUDIO = "voice", "audio"
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,9 @@ class UserState:
     played_in: str | None = None  # the session in which the current chunk was given
     history: list[Completed] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    mode: str = MODE_VOICE
+    audio: AudioState | None = None  # the audio stream, kept after it stops so it can resume
+    notice: str | None = None  # one sentence for the next spoken reply (e.g. "the audio failed")
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -125,6 +134,9 @@ class UserState:
             "played_in": self.played_in,
             "history": [c.to_dict() for c in self.history[-MAX_HISTORY:]],
             "events": [e.to_dict() for e in self.events[-MAX_EVENTS:]],
+            "mode": self.mode,
+            "audio": self.audio.to_dict() if self.audio else None,
+            "notice": self.notice,
         }
 
     @classmethod
@@ -146,6 +158,9 @@ class UserState:
             played_in=_str(data.get("played_in")),
             history=[c for c in map(Completed.from_dict, _list(data.get("history"))) if c],
             events=[e for e in map(Event.from_dict, _list(data.get("events"))) if e],
+            mode=MODE_AUDIO if data.get("mode") == MODE_AUDIO else MODE_VOICE,
+            audio=AudioState.from_dict(data.get("audio")),
+            notice=_str(data.get("notice")),
         )
 
     # -- questions --------------------------------------------------------------------------------

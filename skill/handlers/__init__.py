@@ -9,16 +9,20 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
 from .adjust import EasierHandler, FasterHandler, HarderHandler, SlowerHandler
 from .answers import NoHandler, YesHandler
+from .audio import (AUDIO_INTENT_HANDLERS, LoopOffHandler, LoopOnHandler, PlayAudioHandler, ShuffleOffHandler,
+                    ShuffleOnHandler)
 from .base import Deps, IntentHandler, RequestTypeHandler, Turn
 from .errors import ErrorHandler
 from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
 from .info import HelpHandler, HowToHandler, WhereAmIHandler
 from .launch import LaunchHandler
+from .playback import PLAYBACK_HANDLERS
 from .routine import (GoToExerciseHandler, NextHandler, PreviousHandler, RepeatHandler, ResumeHandler,
                       SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
 from .safety import HurtsIntentHandler
 from .session import (CancelHandler, ExceptionEncounteredHandler, NavigateHomeHandler, PauseHandler,
                       SessionEndedHandler, StopHandler)
+from .screen import SCREEN_HANDLERS, ScreenInterceptor
 from .state import LoadStateInterceptor, SaveStateInterceptor
 
 INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
@@ -29,6 +33,7 @@ INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
     HurtsIntentHandler,
     YesHandler, NoHandler,
     PauseHandler, StopHandler, CancelHandler, NavigateHomeHandler,
+    PlayAudioHandler, LoopOnHandler, LoopOffHandler, ShuffleOnHandler, ShuffleOffHandler,
     FallbackHandler,
 )
 REQUEST_HANDLERS: tuple[type[RequestTypeHandler], ...] = (
@@ -42,12 +47,17 @@ def handled_intents() -> set[str]:
 
 def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
     handlers: list[AbstractRequestHandler] = [cls(deps) for cls in REQUEST_HANDLERS]
+    handlers += [cls(deps) for cls in PLAYBACK_HANDLERS + SCREEN_HANDLERS]
+    # Audio versions of built-in intents first: each takes its intent only while the audio is in
+    # charge, and the voice handler of the same intent answers otherwise.
+    handlers += [cls(deps) for cls in AUDIO_INTENT_HANDLERS]
     handlers += [cls(deps) for cls in INTENT_HANDLERS]
     handlers += [UnknownIntentHandler(deps), UnhandledRequestHandler(deps)]
     return handlers
 
 
 __all__ = [
-    "Deps", "ErrorHandler", "INTENT_HANDLERS", "LoadStateInterceptor", "REQUEST_HANDLERS", "SaveStateInterceptor",
+    "AUDIO_INTENT_HANDLERS", "Deps", "ErrorHandler", "INTENT_HANDLERS", "LoadStateInterceptor", "PLAYBACK_HANDLERS",
+    "REQUEST_HANDLERS", "SCREEN_HANDLERS", "SaveStateInterceptor", "ScreenInterceptor",
     "Turn", "handled_intents", "request_handlers",
 ]

@@ -5,7 +5,9 @@ from ask_sdk_model import Response
 
 from routine_graph import navigation
 
-from ..session_state import QUESTION_HURT, QUESTION_RESUME, QUESTION_START, QUESTION_START_OVER
+from ..session_state import (MODE_VOICE, QUESTION_HURT, QUESTION_RESUME, QUESTION_RESUME_AUDIO, QUESTION_START,
+                             QUESTION_START_OVER)
+from .audio import resume_audio
 from .base import IntentHandler, Turn
 from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines, play, resume_target, start_run
 
@@ -25,6 +27,8 @@ class YesHandler(IntentHandler):
         if question == QUESTION_RESUME and state.in_progress:
             block, part = resume_target(course, state.place)
             return play(turn, course, block, part, "Good. Let's carry on.")
+        if question == QUESTION_RESUME_AUDIO and state.audio is not None:
+            return resume_audio(turn, "Good. Carrying on.")
         if question in (QUESTION_START, QUESTION_START_OVER) or (question == QUESTION_RESUME and not state.in_progress):
             return start_run(turn, course)
         if question == QUESTION_HURT and state.in_progress:
@@ -57,6 +61,10 @@ class NoHandler(IntentHandler):
                               "Say yes to start from the beginning, or no to stop for now.")
         if question == QUESTION_START_OVER:
             return turn.reply("Okay. Your place is kept for next time. Take care.", end=True)
+        if question == QUESTION_RESUME_AUDIO:
+            state.mode = MODE_VOICE  # declined the audio: "next", "resume"... mean the voice guide now
+            return turn.reply("No problem. Say start to follow along by voice from where you stopped, "
+                              "or stop to finish for now.", "Say start to follow along by voice, or stop to finish.")
         if question == QUESTION_START:
             return turn.reply("Alright. Come back whenever you're ready. Take care.", end=True)
         if question == QUESTION_HURT:

@@ -15,6 +15,7 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
+from ..audio_tracks import AudioCatalog
 from ..routines import Course, RoutineLibrary
 from ..session_state import UserState
 from ..speech import esc
@@ -31,11 +32,12 @@ def utc_now() -> dt.datetime:
 
 @dataclass(frozen=True)
 class Deps:
-    """Everything handlers need from outside: the routines and the time."""
+    """Everything handlers need from outside: the routines, the built tracks and the time."""
 
     library: RoutineLibrary
     clock: Clock = utc_now
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("skill"))
+    audio: AudioCatalog = field(default_factory=lambda: AudioCatalog(None, None))  # default: no audio mode
 
 
 class Turn:
@@ -60,6 +62,15 @@ class Turn:
     def session_id(self) -> str | None:
         session = self.handler_input.request_envelope.session
         return session.session_id if session is not None else None
+
+    @property
+    def speakable(self) -> bool:
+        """Alexa takes speech only in requests with a session (not AudioPlayer/PlaybackController)."""
+        return self.handler_input.request_envelope.session is not None
+
+    def supports(self, interface: str) -> bool:
+        """Does the device support this interface ("AudioPlayer", "Alexa.Presentation.APL")?"""
+        return device_supports(self.handler_input, interface)
 
     def now(self) -> dt.datetime:
         return self.deps.clock()
@@ -137,7 +148,10 @@ class Turn:
         session open without a reprompt (used only where Alexa forbids one).
         """
         builder = self.handler_input.response_builder
-        builder.speak(" ".join(self._notices + [speech]))
+        notices = self._notices
+        if self.state.notice:  # left by a request nobody could hear (e.g. a failed audio stream)
+            notices, self.state.notice = [self.state.notice] + notices, None
+        builder.speak(" ".join(notices + [speech]))
         if end:
             builder.set_should_end_session(True)
         elif reprompt:
@@ -147,6 +161,16 @@ class Turn:
     def silent(self) -> Response:
         """No speech: for requests nobody hears (SessionEndedRequest, System.ExceptionEncountered)."""
         return self.handler_input.response_builder.response
+
+
+def device_supports(handler_input: HandlerInput, interface: str) -> bool:
+    # The device lists what it supports, each as an object (often empty): present means supported.
+    system = getattr(handler_input.request_envelope.context, "system", None)
+    interfaces = getattr(getattr(system, "device", None), "supported_interfaces", None)
+    if interfaces is None:
+        return False
+    attribute = {"AudioPlayer": "audio_player", "Alexa.Presentation.APL": "alexa_presentation_apl"}[interface]
+    return getattr(interfaces, attribute, None) is not None
 
 
 class IntentHandler(AbstractRequestHandler):

@@ -14,6 +14,7 @@ from routine_graph.words import number_words
 from ..routines import Course
 from ..session_state import QUESTION_START, Place, iso
 from ..speech import Chunk, esc
+from .audio_flow import leave_audio
 from .base import Turn
 
 REPROMPT_GO_ON = "Say next when you're ready, or repeat to hear that again."
@@ -87,6 +88,7 @@ def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "") 
     block, part = course.clamp(block, part)
     chunk = course.chunk(block, part)
     was_finished = state.place is not None and state.place.finished
+    leave_audio(turn)  # a voice chunk means the voice guide is in charge now
     state.clear_question()
     state.played_in = turn.session_id
     if state.run_started is None:

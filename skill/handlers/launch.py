@@ -7,6 +7,7 @@ from routine_graph.words import number_words
 
 from ..session_state import QUESTION_RESUME, QUESTION_START
 from ..speech import esc
+from .audio import audio_to_resume, offer_audio_resume
 from .base import RequestTypeHandler, Turn
 from .flow import REPROMPT_START, exercise_list, minutes_phrase, no_routines, resume_target, sessions_this_week, where_phrase
 
@@ -36,6 +37,8 @@ class LaunchHandler(RequestTypeHandler):
         welcome = "Welcome back."
         if week:
             welcome += f" You've done {number_words(week)} session{'s' if week > 1 else ''} this week."
+        if not turn.routine_changed and audio_to_resume(turn):
+            return offer_audio_resume(turn, welcome)
         if state.in_progress and not turn.routine_changed:
             block, _ = resume_target(course, state.place)
             state.ask(QUESTION_RESUME, turn.session_id)

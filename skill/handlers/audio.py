@@ -1,0 +1,310 @@
+"""Audio mode intents: "play the audio version", and the built-in intents while the audio is in charge.
+
+`PlayAudioHandler` and the loop/shuffle handlers serve both modes (one class per intent, as in the
+model). The `Audio*` handlers share intents with the voice handlers (next, pause, where am I, ...):
+they are registered first and take the intent only when the audio is in charge (audio_flow), so
+the voice guide keeps answering exactly as before otherwise.
+"""
+from __future__ import annotations
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from ..audio_player import next_chapter, previous_chapter, rewound
+from ..audio_state import FINISHED
+from ..audio_tracks import Track
+from ..routines import Course
+from ..session_state import MODE_AUDIO, MODE_VOICE, QUESTION_RESUME_AUDIO
+from ..speech import esc
+from .audio_flow import (audio_in_charge, current_spot, current_track, note_sentence, playing_now, respond,
+                         start_stream, stop_stream)
+from .base import IntentHandler, Turn
+from .flow import minutes_phrase, no_routines, play, resume_target, start_run
+
+REPROMPT_AUDIO = "Say resume to carry on listening, or start to follow along by voice."
+
+
+# -- starting the audio version -------------------------------------------------------------------------
+
+
+class PlayAudioHandler(IntentHandler):
+    """'play the audio version', 'play my back routine', 'play the audio version of {routine}'."""
+
+    intent_name = "PlayAudioIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        library, state = turn.deps.library, turn.state
+        resolved, spoken = turn.slot("routine")
+        wanted = None
+        if resolved or spoken:
+            wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
+        if wanted is not None and wanted != state.routine:
+            turn.course()
+            state.routine, state.place, state.run_started = wanted, None, None
+            course = turn.refresh_course()
+        else:
+            course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        track, why_not = available_track(turn, course)
+        if track is None:
+            return voice_instead(turn, course, why_not)
+        audio = state.audio
+        # The user's last choice was this stream, not yet finished: carry on with it. (After the
+        # voice guide was used, its place is the newer one.)
+        if audio is not None and state.mode == MODE_AUDIO and audio.status != FINISHED \
+                and (audio.routine, audio.level) == (track.routine, track.level):
+            spot = current_spot(turn, track)
+            lead = note_sentence(spot) or f"Carrying on with the audio version, at {esc(spot.chapter.title)}."
+            return start_stream(turn, track, rewound(spot), spot.chapter, lead)
+        if state.in_progress and not turn.routine_changed:
+            block, _ = resume_target(course, state.place)
+            chapter = track.chapter_for_block(block)
+            return start_stream(turn, track, chapter.start_ms, chapter,
+                                f"Here's the audio version, from {esc(chapter.title)}. Say pause at any time.")
+        first = track.chapters[0]
+        return start_stream(turn, track, 0, first,
+                            f"Here's the audio version of {esc(track.routine_title)}. It takes "
+                            f"{minutes_phrase(track.duration_ms / 1000)}. Say pause at any time.")
+
+
+def available_track(turn: Turn, course: Course) -> tuple[Track | None, str]:
+    """The full-session track for the user's routine and level, or why it cannot play (one sentence)."""
+    if not turn.supports("AudioPlayer"):
+        return None, "This device can't play the audio version, so I'll guide you by voice."
+    if not turn.deps.audio.configured:
+        return None, "The audio version isn't set up for this skill yet, so I'll guide you by voice."
+    graph = course.graph
+    track = turn.deps.audio.track(graph.routine_id, graph.level)
+    if track is None:
+        return None, (f"The audio version of {esc(graph.title)} at the {esc(graph.level)} level hasn't been built yet, "
+                      "so I'll guide you by voice.")
+    return track, ""
+
+
+def voice_instead(turn: Turn, course: Course, sentence: str) -> Response:
+    """Say why there is no audio, then carry on by voice: from the user's place, or from the start."""
+    state = turn.state
+    state.mode = MODE_VOICE
+    if state.in_progress and not turn.routine_changed:
+        block, part = resume_target(course, state.place)
+        return play(turn, course, block, part, f"{sentence} Let's carry on where you left off.")
+    return start_run(turn, course, lead=sentence)
+
+
+def resume_audio(turn: Turn, lead: str = "") -> Response:
+    """Play on from where the stream stopped, a few seconds back; the start once it was finished."""
+    state = turn.state
+    track = current_track(turn)
+    if track is None:
+        if not turn.speakable:
+            return respond(turn)
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        return voice_instead(turn, course, "The audio version isn't available right now, so I'll guide you by voice.")
+    if state.audio.status == FINISHED:
+        if turn.speakable:
+            return turn.reply("You've finished the audio version. Well done. Say start over to hear it again.",
+                              "Say start over to hear it again, or stop to finish.")
+        first = track.chapters[0]
+        return start_stream(turn, track, 0, first)
+    spot = current_spot(turn, track)
+    speech = " ".join(s for s in (lead, note_sentence(spot)) if s) or None
+    return start_stream(turn, track, rewound(spot), spot.chapter, speech)
+
+
+def offer_audio_resume(turn: Turn, welcome: str) -> Response:
+    """A returning user who was listening: offer to carry on playing."""
+    audio = turn.state.audio
+    turn.state.ask(QUESTION_RESUME_AUDIO, turn.session_id)
+    return turn.reply(f"{welcome} You were listening to the audio version, at {esc(audio.chapter_title or 'the start')}. "
+                      "Shall I carry on playing?", "Say yes to carry on playing, or start to follow along by voice.")
+
+
+def audio_to_resume(turn: Turn) -> bool:
+    """Launch: is there a stream to offer to resume (not finished, and this device can play it)?"""
+    audio = turn.state.audio
+    return (turn.state.mode != MODE_VOICE and audio is not None and audio.status != FINISHED
+            and turn.supports("AudioPlayer") and current_track(turn) is not None)
+
+
+# -- built-in intents while the audio is in charge --------------------------------------------------------
+
+
+class AudioIntentHandler(IntentHandler):
+    """The intent, when the audio is in charge (see audio_flow.audio_in_charge)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and audio_in_charge(handler_input)
+
+    def respond(self, turn: Turn) -> Response:
+        track = current_track(turn)
+        if track is None:  # the tracks are gone (unpublished, or the routine removed)
+            return resume_audio(turn)
+        return self.respond_with(turn, track)
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class AudioPauseHandler(AudioIntentHandler):
+    """'pause' (and 'stop', which Alexa often sends as pause during playback)."""
+
+    intent_name = "AMAZON.PauseIntent"
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and playing_now(handler_input)
+
+    def respond(self, turn: Turn) -> Response:
+        return stop_stream(turn)
+
+
+class AudioStopHandler(AudioPauseHandler):
+    intent_name = "AMAZON.StopIntent"
+
+
+class AudioCancelHandler(AudioPauseHandler):
+    intent_name = "AMAZON.CancelIntent"
+
+
+class AudioResumeHandler(AudioIntentHandler):
+    intent_name = "AMAZON.ResumeIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        return resume_audio(turn)
+
+
+class AudioNextHandler(AudioIntentHandler):
+    intent_name = "AMAZON.NextIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        if turn.state.audio.status == FINISHED:
+            return resume_audio(turn)
+        spot = current_spot(turn, track)
+        target = spot.chapter if spot.note else next_chapter(track, spot.chapter)
+        if target is None:
+            return respond(turn, None, "This is the last part of the session.")
+        return start_stream(turn, track, target.start_ms, target, note_sentence(spot) or None)
+
+
+class AudioPreviousHandler(AudioIntentHandler):
+    intent_name = "AMAZON.PreviousIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        spot = current_spot(turn, track)
+        target = spot.chapter if spot.note else previous_chapter(track, spot.offset_ms)
+        return start_stream(turn, track, target.start_ms, target, note_sentence(spot) or None)
+
+
+class AudioRepeatHandler(AudioIntentHandler):
+    """'repeat': the current chapter from its start."""
+
+    intent_name = "AMAZON.RepeatIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        spot = current_spot(turn, track)
+        return start_stream(turn, track, spot.chapter.start_ms, spot.chapter, note_sentence(spot) or None)
+
+
+class AudioStartOverHandler(AudioIntentHandler):
+    intent_name = "AMAZON.StartOverIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        turn.state.run_started = None
+        return start_stream(turn, track, 0, track.chapters[0])
+
+
+class AudioWhereAmIHandler(AudioIntentHandler):
+    intent_name = "WhereAmIIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        if turn.state.audio.status == FINISHED:
+            return turn.reply("You've finished the audio version. Well done. Say start over to hear it again.",
+                              "Say start over to hear it again, or stop to finish.")
+        spot = current_spot(turn, track)
+        chapter = spot.chapter
+        left = minutes_phrase(max(0, track.duration_ms - spot.offset_ms) / 1000)
+        where = f"{esc(chapter.title)}, part {chapter.index + 1} of {len(track.chapters)}"
+        if playing_now(turn.handler_input):
+            # Ending the session without a directive lets the stream carry on after the answer.
+            return respond(turn, None, f"You're listening to {where}. There's {left} left.")
+        return turn.reply(f"We paused at {where}. There's {left} left. Say resume to carry on listening.", REPROMPT_AUDIO)
+
+
+class AudioHelpHandler(AudioIntentHandler):
+    intent_name = "AMAZON.HelpIntent"
+
+    def respond_with(self, turn: Turn, track: Track) -> Response:
+        text = ("You're listening to the audio version. Say pause or resume, next or previous to move between "
+                "parts, repeat to hear a part again, or where am I. To follow along by voice instead, "
+                "open my back routine and say start.")
+        if playing_now(turn.handler_input):
+            return respond(turn, None, text)
+        return turn.reply(text, REPROMPT_AUDIO)
+
+
+AUDIO_INTENT_HANDLERS: tuple[type[AudioIntentHandler], ...] = (
+    AudioPauseHandler, AudioStopHandler, AudioCancelHandler, AudioResumeHandler, AudioNextHandler,
+    AudioPreviousHandler, AudioRepeatHandler, AudioStartOverHandler, AudioWhereAmIHandler, AudioHelpHandler,
+)
+
+
+# -- loop and shuffle: Alexa sends them to audio skills whether or not they apply ---------------------------
+
+
+class LoopOnHandler(IntentHandler):
+    """'loop on': play the session again when it ends (the one case where we ENQUEUE)."""
+
+    intent_name = "AMAZON.LoopOnIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        audio = turn.state.audio
+        if audio is None or not audio_in_charge(turn.handler_input):
+            return _not_in_voice(turn, "Looping works with the audio version: say play the audio version first.")
+        turn.state.audio = audio.moved(loop=True)
+        return _audio_answer(turn, "Okay, I'll play the session again when it ends.")
+
+
+class LoopOffHandler(IntentHandler):
+    intent_name = "AMAZON.LoopOffIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        audio = turn.state.audio
+        if audio is not None and audio.loop:
+            turn.state.audio = audio.moved(loop=False)
+        if audio is None or not audio_in_charge(turn.handler_input):
+            return _not_in_voice(turn, "Okay, looping is off.")
+        return _audio_answer(turn, "Okay, the session will play once.")
+
+
+class ShuffleOnHandler(IntentHandler):
+    intent_name = "AMAZON.ShuffleOnIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        text = "The exercises build on each other, so I keep them in order."
+        if audio_in_charge(turn.handler_input):
+            return _audio_answer(turn, text)
+        return _not_in_voice(turn, text)
+
+
+class ShuffleOffHandler(IntentHandler):
+    intent_name = "AMAZON.ShuffleOffIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        text = "Okay. The routine always plays in order."
+        if audio_in_charge(turn.handler_input):
+            return _audio_answer(turn, text)
+        return _not_in_voice(turn, text)
+
+
+def _audio_answer(turn: Turn, text: str) -> Response:
+    if playing_now(turn.handler_input):
+        return respond(turn, None, text)  # no directive: the stream carries on after the answer
+    return turn.reply(f"{text} Say resume to carry on listening.", REPROMPT_AUDIO)
+
+
+def _not_in_voice(turn: Turn, text: str) -> Response:
+    if turn.state.in_progress:
+        return turn.reply(f"{text} Say next to carry on.", "Say next to carry on, or help to hear what you can say.")
+    return turn.reply(f"{text} Say start to begin the routine.", "Say start to begin, or help to hear what you can say.")
