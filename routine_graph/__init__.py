@@ -7,6 +7,8 @@ should not pay for pydantic and YAML.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
@@ -31,3 +33,18 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """`expand` is both a name exported here and a submodule. Importing the submodule directly
+    (`from routine_graph.expand import expand`, as the skill does) makes Python set the package
+    attribute `expand` to the module, after which `from routine_graph import expand` would give the
+    module, not the function. Keep the exported function instead."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
