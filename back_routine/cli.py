@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from audio_builder.cli import build, watch
+from audio_builder.publish_cli import publish
 from routine_graph.cli import preview, schema, validate
 from skill.cli import skill_commands
 
@@ -19,5 +20,6 @@ main.add_command(preview)
 main.add_command(schema)
 main.add_command(build)
 main.add_command(watch)
+main.add_command(publish)
 for command in skill_commands:  # serve, skill-package, talk
     main.add_command(command)

@@ -35,9 +35,18 @@ routines_option = click.option(
               help="TESTING ONLY: serve the signing chain for URL from a local PEM file instead of downloading it.")
 @click.option("--output", "output_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder of built sessions (back-routine build --out) for the web player at /.")
+@click.option("--public-url", envvar="BACK_ROUTINE_PUBLIC_URL", default=None,
+              help="HTTPS base URL the built tracks are published under (back-routine publish prints it; or this "
+                   "server's /media behind HTTPS): turns on the skill's audio version (also $BACK_ROUTINE_PUBLIC_URL).")
+@click.option("--persistence", type=click.Choice(["sqlite", "dynamodb"]), envvar="BACK_ROUTINE_PERSISTENCE",
+              default="sqlite", show_default=True, help="Where user progress is kept: the --db file, or DynamoDB.")
+@click.option("--dynamodb-table", envvar="BACK_ROUTINE_DYNAMODB_TABLE", default=None,
+              help="DynamoDB table for --persistence dynamodb (region from $AWS_REGION).")
+@click.option("--create-table", is_flag=True, help="Create the DynamoDB table if it does not exist.")
 @routines_option
 def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no_verify: bool, dev: bool,
-          trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None, output_dir: Path) -> None:
+          trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None, output_dir: Path,
+          public_url: str | None, persistence: str, dynamodb_table: str | None, create_table: bool) -> None:
     """Run the Alexa skill as a web service: POST /alexa, GET /healthz; and the web player at /."""
     from .serve import make_app, parse_cert_files, serve as run_waitress
 
@@ -53,8 +62,14 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
         files = parse_cert_files(cert_files)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--cert-file") from None
-    app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
-                   trust_roots=trust_roots, cert_files=files, output_dir=output_dir)
+    from .config import ConfigError
+
+    try:
+        app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
+                       trust_roots=trust_roots, cert_files=files, output_dir=output_dir, public_url=public_url,
+                       persistence=persistence, dynamodb_table=dynamodb_table, create_table=create_table)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
     else:

@@ -18,7 +18,7 @@ from typing import Mapping
 from flask import Flask
 
 from .builder import build_skill
-from .persistence import SQLitePersistenceAdapter
+from .config import SQLITE, SkillConfig, make_audio, make_persistence
 from .verify import RequestVerifier, load_trusted_roots, normalize_cert_url
 from .webapp import create_app
 
@@ -67,14 +67,27 @@ def make_verifier(skill_id: str | None, trust_roots: Path | None = None,
 def make_app(routines_dir: str | os.PathLike[str], db: str | os.PathLike[str], *, skill_id: str | None,
              verify: bool = True, trust_roots: Path | None = None,
              cert_files: Mapping[str, Path] | None = None,
-             output_dir: str | os.PathLike[str] | None = None) -> Flask:
+             output_dir: str | os.PathLike[str] | None = None,
+             public_url: str | None = None, persistence: str = SQLITE, dynamodb_table: str | None = None,
+             create_table: bool = False) -> Flask:
     """The Flask app serving the skill at POST /alexa (and /healthz), and the web player over
-    `output_dir` (the builds) at / when one is given."""
+    `output_dir` (the builds) at / when one is given.
+
+    `public_url` (https) turns on the skill's audio version, streaming the tracks in `output_dir`
+    as published under that URL; `persistence` chooses where progress is kept (SQLite file `db`, or
+    the DynamoDB table `dynamodb_table`). Raises ConfigError when that cannot work."""
     if skill_id is None:
         log.warning("no skill id (--skill-id or $%s): requests for ANY skill are accepted; set it before "
                     "exposing the server", SKILL_ID_ENV)
-    adapter = SQLitePersistenceAdapter(db)
-    skill = build_skill(routines_dir, adapter)
+    config = SkillConfig.from_env(
+        routines_dir=Path(routines_dir), persistence=persistence, db_path=Path(db), dynamodb_table=dynamodb_table,
+        create_table=create_table, public_url=public_url, output_dir=Path(output_dir) if output_dir else None,
+        skill_id=skill_id)
+    adapter = make_persistence(config)
+    audio = make_audio(config)
+    if not audio.configured:
+        log.info("no public audio URL (--public-url or $BACK_ROUTINE_PUBLIC_URL): the skill guides by voice only")
+    skill = build_skill(routines_dir, adapter, audio=audio)
     verifier = make_verifier(skill_id, trust_roots, cert_files) if verify else None
     app = create_app(skill, verifier)
     if output_dir is not None:

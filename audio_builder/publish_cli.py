@@ -1,0 +1,50 @@
+"""`back-routine publish --to s3://bucket/prefix`: upload built tracks and manifests (what changed)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--to", "destination", required=True, metavar="s3://BUCKET/PREFIX", help="Where to publish.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder of built tracks (what `back-routine build --out` wrote).")
+@click.option("--routine", "routines", multiple=True, help="Publish only this routine (repeatable; default: all built).")
+@click.option("--public-url", default=None,
+              help="HTTPS URL the bucket is served at (e.g. CloudFront), printed instead of the S3 one.")
+@click.option("--region", default=None, help="The bucket's region (default: your AWS configuration).")
+@click.option("--dry-run", is_flag=True, help="Show what would be uploaded, upload nothing.")
+@click.option("--delete", is_flag=True, help="Also delete remote files that no build lists any more.")
+@click.option("--force", is_flag=True, help="Upload everything, changed or not (e.g. to refresh headers).")
+def publish(destination: str, out_dir: Path, routines: tuple[str, ...], public_url: str | None, region: str | None,
+            dry_run: bool, delete: bool, force: bool) -> None:
+    """Upload built tracks, captions, playlists and manifests to S3, only what changed (by content
+    hash), with content types and cache headers; print the public base URL for the skill."""
+    from .publish import PublishError, S3Target, publish as run, s3_client
+
+    try:
+        target = S3Target.parse(destination)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
+
+    def show(action: str, local) -> None:
+        click.echo(f"{'would upload' if dry_run else 'uploading'} {local.relative} ({local.size / 1e6:.1f} MB)")
+
+    try:
+        report = run(out_dir, target, client=s3_client(region), public_url=public_url, routines=routines or None,
+                     dry_run=dry_run, delete=delete, force=force, on_file=show)
+    except PublishError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    verb = "would upload" if dry_run else "uploaded"
+    click.echo(f"{verb} {len(report.uploaded)} file(s), {report.bytes_uploaded / 1e6:.1f} MB; "
+               f"{len(report.unchanged)} unchanged; to {target.url()} in {report.seconds:.1f} s")
+    for name in report.deleted:
+        click.echo(f"{'would delete' if dry_run else 'deleted'} {name}")
+    if report.stale:
+        click.echo(f"{len(report.stale)} remote file(s) are no longer in any build (kept; --delete removes them)")
+    click.echo(f"public base URL: {report.public_url}")
+    click.echo(f"  serve:  back-routine serve --public-url {report.public_url}")
+    click.echo(f"  Lambda: BACK_ROUTINE_PUBLIC_URL={report.public_url}")
