@@ -79,7 +79,8 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
 @click.command("skill-package")
 @click.option("--out", default="skill-package", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write skill.json and interactionModels/custom/<locale>.json into.")
-@click.option("--endpoint", default=None, help="HTTPS URL of your server's /alexa (default: a placeholder to edit).")
+@click.option("--endpoint", default=None, help="HTTPS URL of your server's /alexa, or your Lambda function's ARN "
+                                                "(default: a placeholder to edit).")
 @click.option("--ssl-certificate-type", type=click.Choice(["Trusted", "Wildcard", "SelfSigned"]), default="Trusted",
               show_default=True, help="What kind of certificate that endpoint has.")
 @routines_option

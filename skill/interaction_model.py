@@ -21,6 +21,7 @@ SKILL_NAME = "My Back Routine"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 COUNTRIES = ("US", "GB", "CA", "AU", "IN")
 ENDPOINT_PLACEHOLDER = "https://skill.example.com/alexa"
+LAMBDA_ARN_PREFIX = "arn:aws:lambda:"
 
 ROUTINE_TYPE = "ROUTINE"
 EXERCISE_TYPE = "EXERCISE"
@@ -246,7 +247,9 @@ def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
                 "'Alexa, resume', 'Alexa, next' and 'Alexa, where am I'. On an Echo Show, tap Next on the screen."),
         },
         "apis": {"custom": {
-            "endpoint": {"uri": endpoint, "sslCertificateType": ssl_certificate_type},
+            # A Lambda function is named by its ARN, and has no certificate to describe.
+            "endpoint": ({"uri": endpoint} if endpoint.startswith(LAMBDA_ARN_PREFIX)
+                         else {"uri": endpoint, "sslCertificateType": ssl_certificate_type}),
             "interfaces": [dict(i) for i in INTERFACES],
         }},
         "privacyAndCompliance": {
@@ -407,8 +410,8 @@ def lint_manifest(document: dict[str, Any], models: dict[str, dict[str, Any]]) -
         if locale not in models:
             problems.append(f"no interaction model for {locale}")
     endpoint = manifest_.get("apis", {}).get("custom", {}).get("endpoint", {})
-    if not str(endpoint.get("uri", "")).startswith("https://"):
-        problems.append("the endpoint must be an https:// URL")
+    if not str(endpoint.get("uri", "")).startswith(("https://", LAMBDA_ARN_PREFIX)):
+        problems.append("the endpoint must be an https:// URL or a Lambda function ARN")
     for locale, info in locales.items():
         model = models.get(locale)
         if model is None:

@@ -390,3 +390,14 @@ def test_public_urls_for_buckets_and_prefixes():
     assert S3Target.parse("s3://b/p").key("mini/manifest.json") == "p/mini/manifest.json"
     with pytest.raises(ValueError):
         S3Target.parse("https://b/p")
+
+
+def test_the_skill_package_can_point_at_a_lambda_function(tmp_path):
+    from skill.interaction_model import check_package, read_package, write_package
+    from skill.routines import RoutineLibrary
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:back-routine"
+    write_package(RoutineLibrary(Path(__file__).resolve().parent.parent / "routines"), tmp_path / "pkg", arn)
+    package, models = read_package(tmp_path / "pkg")
+    assert package["manifest"]["apis"]["custom"]["endpoint"] == {"uri": arn}
+    assert check_package(package, models) == []

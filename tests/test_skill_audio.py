@@ -397,3 +397,9 @@ def test_stop_while_playing_stops_the_stream_and_keeps_the_offset(user, served):
     bye = user.say("AMAZON.StopIntent")
     assert not directives(bye, "AudioPlayer.Stop") and bye.ended
 
+
+
+def test_an_unknown_routine_name_is_said_not_guessed(user):
+    user.launch()
+    reply = user.say("PlayAudioIntent", routine="yoga for cats")
+    assert "don't know a routine called yoga for cats" in reply.text and not directives(reply) and not reply.ended

@@ -38,6 +38,13 @@ class PlayAudioHandler(IntentHandler):
         wanted = None
         if resolved or spoken:
             wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
+            if wanted is None:
+                titles = [esc(library.get(rid).title) for rid in library.ids()]
+                if not titles:
+                    return no_routines(turn)
+                return turn.reply(f"I don't know a routine called {esc(spoken or resolved)}. I can play "
+                                  f"{' or '.join(titles)}. Which would you like?",
+                                  "Say, for example, play the audio version of " + titles[0] + ".")
         if wanted is not None and wanted != state.routine:
             turn.course()
             state.routine, state.place, state.run_started = wanted, None, None

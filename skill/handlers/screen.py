@@ -14,7 +14,7 @@ from ask_sdk_core.dispatch_components import AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
-from ask_sdk_model.interfaces.audioplayer import PlayDirective, StopDirective
+from ask_sdk_model.interfaces.audioplayer import PlayDirective
 
 from ..screen import DOCUMENT_TOKEN, NEXT_ARGUMENT, load_document, screen_data
 from ..session_state import MODE_AUDIO, UserState
@@ -34,7 +34,7 @@ class ScreenInterceptor(AbstractResponseInterceptor):
             return
         if not device_supports(handler_input, "Alexa.Presentation.APL"):
             return
-        if any(isinstance(d, (PlayDirective, StopDirective)) for d in response.directives or []):
+        if any(isinstance(d, PlayDirective) for d in response.directives or []):
             return
         state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
         if not isinstance(state, UserState) or state.mode == MODE_AUDIO or not state.routine:
