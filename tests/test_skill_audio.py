@@ -4,6 +4,7 @@ assertions on the directives: token, URL, offset, play behavior, expectedPreviou
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,9 @@ try:
 except ImportError:  # pragma: no cover
     from audio_harness import NO_AUDIO, PUBLIC_URL, Device, build_mini, directives, make_audio_app, play_of, token_of
     from skill_harness import Clock, stored_state
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -375,7 +379,7 @@ def test_the_model_and_manifest_declare_what_audioplayer_needs():
                    "AMAZON.ShuffleOnIntent", "AMAZON.ShuffleOffIntent", "AMAZON.StartOverIntent",
                    "AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.RepeatIntent", "AMAZON.CancelIntent"):
         assert intent in BUILTIN_INTENTS
-    package = json.loads((__import__("pathlib").Path(__file__).resolve().parent.parent / "skill-package" / "skill.json").read_text())
+    package = json.loads((ROOT / "skill-package" / "skill.json").read_text())
     types = {i["type"] for i in package["manifest"]["apis"]["custom"]["interfaces"]}
     assert types == {"AUDIO_PLAYER", "ALEXA_PRESENTATION_APL"}
 
@@ -403,3 +407,32 @@ def test_an_unknown_routine_name_is_said_not_guessed(user):
     user.launch()
     reply = user.say("PlayAudioIntent", routine="yoga for cats")
     assert "don't know a routine called yoga for cats" in reply.text and not directives(reply) and not reply.ended
+
+
+def test_this_servers_media_route_can_be_the_public_url(built, tmp_path):
+    """serve --public-url https://<this server>/media: the URL the skill streams is one the web player serves."""
+    from skill.serve import make_app
+    from tests.alexa_signing import encode, make_envelope
+
+    app = make_app(built.routines, tmp_path / "p.sqlite3", skill_id=None, verify=False, output_dir=built.output,
+                   public_url="https://alexa.example.org/media")
+    client = app.test_client()
+    client.post("/alexa", data=encode(make_envelope()), headers={"Content-Type": "application/json"})
+    reply = client.post("/alexa", data=encode(make_envelope(intent="PlayAudioIntent", new_session=False)),
+                        headers={"Content-Type": "application/json"}).get_json()
+    url = next(d for d in reply["response"]["directives"] if d["type"] == "AudioPlayer.Play")["audioItem"]["stream"]["url"]
+    assert url == "https://alexa.example.org/media/mini/short/full-session.mp3"
+    media = client.get(url.removeprefix("https://alexa.example.org"), headers={"Range": "bytes=0-99"})
+    assert media.status_code == 206 and media.headers["Content-Type"].startswith("audio/mpeg")
+
+
+def test_the_package_lint_requires_pause_and_resume_with_audioplayer():
+    from skill.interaction_model import interaction_model, lint_manifest, manifest
+    from skill.routines import RoutineLibrary
+
+    library = RoutineLibrary(ROOT / "routines")
+    model = interaction_model(library)
+    model["interactionModel"]["languageModel"]["intents"] = [
+        i for i in model["interactionModel"]["languageModel"]["intents"] if i["name"] != "AMAZON.ResumeIntent"]
+    problems = lint_manifest(manifest(library), {"en-US": model})
+    assert any("requires AMAZON.ResumeIntent" in p for p in problems)
