@@ -401,3 +401,47 @@ def test_the_skill_package_can_point_at_a_lambda_function(tmp_path):
     package, models = read_package(tmp_path / "pkg")
     assert package["manifest"]["apis"]["custom"]["endpoint"] == {"uri": arn}
     assert check_package(package, models) == []
+
+
+LAMBDA_CHILD = r"""
+import importlib.abc, json, sys
+sys.path.insert(0, sys.argv[1])
+from tests.alexa_signing import make_envelope  # the test's envelopes, made before the packages are taken away
+session = "amzn1.echo-api.session.zip"
+supported = {"AudioPlayer": {}, "Alexa.Presentation.APL": {}}
+events = [make_envelope(session_id=session, supported_interfaces=supported)] + [
+    make_envelope(intent=intent, session_id=session, new_session=False, supported_interfaces=supported)
+    for intent in ("StartRoutineIntent", "AMAZON.NextIntent", "PlayAudioIntent")]
+BLOCKED = {"flask", "werkzeug", "numpy", "click", "cryptography", "audio_builder", "web_player", "piper",
+           "onnxruntime", "lameenc", "miniaudio", "mutagen", "waitress", "platformdirs", "gtts"}
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"the Lambda package has no {name}")
+        return None
+
+for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED]:
+    del sys.modules[name]
+sys.meta_path.insert(0, Block())
+import skill.lambda_handler as lh
+out = [lh.handler(event, None) for event in events]
+print(json.dumps([sorted(d["type"] for d in o["response"].get("directives", [])) for o in out]))
+"""
+
+
+def test_the_lambda_needs_only_the_skills_own_dependencies(built, tmp_path):
+    """What the README's Lambda zip holds is enough: no Flask, numpy, Piper or audio builder."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BACK_ROUTINE_ROUTINES": str(built.routines), "BACK_ROUTINE_DB": str(tmp_path / "l.sqlite3"),
+           "BACK_ROUTINE_PUBLIC_URL": PUBLIC_URL, "BACK_ROUTINE_OUTPUT": str(built.output)}
+    root = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "-c", LAMBDA_CHILD, root], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == [
+        ["Alexa.Presentation.APL.RenderDocument"], ["Alexa.Presentation.APL.RenderDocument"],
+        ["Alexa.Presentation.APL.RenderDocument"], ["AudioPlayer.Play"]]
