@@ -436,3 +436,16 @@ def test_the_package_lint_requires_pause_and_resume_with_audioplayer():
         i for i in model["interactionModel"]["languageModel"]["intents"] if i["name"] != "AMAZON.ResumeIntent"]
     problems = lint_manifest(manifest(library), {"en-US": model})
     assert any("requires AMAZON.ResumeIntent" in p for p in problems)
+
+
+def test_it_hurts_while_listening_stops_the_audio_and_goes_on_by_voice(user, built, served):
+    _, play = start_playing(user)
+    marks = chapters(built)
+    at = marks[2]["start_ms"] + 4_000  # in "Lift, set 1 of 2"
+    reply = user.say_while_playing("HurtsIntent", play["token"], at)
+    assert directives(reply, "AudioPlayer.Stop") and not directives(reply, "AudioPlayer.Play")
+    assert "sorry it hurts" in reply.text and "skip this exercise" in reply.text and not reply.ended
+    state = stored_state(served[1])
+    assert state["mode"] == "voice" and state["audio"]["offset_ms"] == at and state["events"][-1]["kind"] == "hurt"
+    skipped = user.say("AMAZON.YesIntent")
+    assert "Side hold" in skipped.text and not directives(skipped, "AudioPlayer.Play")

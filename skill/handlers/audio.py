@@ -16,10 +16,11 @@ from ..audio_tracks import Track
 from ..routines import Course
 from ..session_state import MODE_AUDIO, MODE_VOICE, QUESTION_RESUME_AUDIO
 from ..speech import esc
-from .audio_flow import (audio_in_charge, current_spot, current_track, note_sentence, playing_now, respond,
+from .audio_flow import (audio_in_charge, current_spot, current_track, halt, note_sentence, playing_now, respond,
                          start_stream, stop_stream)
 from .base import IntentHandler, Turn
 from .flow import minutes_phrase, no_routines, play, resume_target, start_run
+from .safety import HurtsIntentHandler
 
 REPROMPT_AUDIO = "Say resume to carry on listening, or start to follow along by voice."
 
@@ -251,9 +252,23 @@ class AudioHelpHandler(AudioIntentHandler):
         return turn.reply(text, REPROMPT_AUDIO)
 
 
+class AudioHurtsHandler(AudioIntentHandler):
+    """'it hurts' while listening: stop the audio first, then the voice guide's safety advice and
+    question, which go on by voice from the set the audio reached."""
+
+    intent_name = "HurtsIntent"
+
+    def respond(self, turn: Turn) -> Response:
+        if playing_now(turn.handler_input):
+            halt(turn)
+        turn.state.mode = MODE_VOICE
+        return HurtsIntentHandler(self.deps).respond(turn)
+
+
 AUDIO_INTENT_HANDLERS: tuple[type[AudioIntentHandler], ...] = (
     AudioPauseHandler, AudioStopHandler, AudioCancelHandler, AudioResumeHandler, AudioNextHandler,
     AudioPreviousHandler, AudioRepeatHandler, AudioStartOverHandler, AudioWhereAmIHandler, AudioHelpHandler,
+    AudioHurtsHandler,
 )
 
 

@@ -78,12 +78,18 @@ def start_stream(turn: Turn, track: Track, offset_ms: int, chapter: Chapter, spe
 
 def stop_stream(turn: Turn) -> Response:
     """Stop, keeping the offset the player reports (exact to this request) as the place to resume."""
+    halt(turn)
+    return respond(turn)
+
+
+def halt(turn: Turn) -> None:
+    """Add a Stop directive and remember where the stream stopped (the reply is left to the caller)."""
     state = turn.state
     if state.audio is not None:
         offset = current_offset(state.audio, player_report(turn.handler_input.request_envelope))
         state.audio = _at(turn, state.audio, offset, PAUSED)
         _follow_with_place(state, None, turn)
-    return respond(turn, stop_directive())
+    turn.handler_input.response_builder.add_directive(stop_directive())
 
 
 def leave_audio(turn: Turn) -> None:
@@ -221,5 +227,5 @@ def _follow_with_place(state: UserState, chapter: Chapter | None, turn: Turn | N
 
 __all__ = [
     "FAILED", "FINISHED", "PAUSED", "PLAYING", "audio_in_charge", "current_spot", "current_track", "failed", "finished",
-    "leave_audio", "note_sentence", "observe", "playing_now", "respond", "start_stream", "stop_stream",
+    "halt", "leave_audio", "note_sentence", "observe", "playing_now", "respond", "start_stream", "stop_stream",
 ]
