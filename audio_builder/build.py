@@ -162,10 +162,7 @@ class Builder:
 
     def _build_locked(self, routine_file: Path, target: Path, source: bytes, settings_doc: dict,
                       levels: list[str] | None, old: dict | None, report: BuildReport) -> None:
-        from routine_graph import RoutineError, UnknownLevelError, load_routine
-        # From the submodule: once something has imported routine_graph.expand (the skill does),
-        # the package attribute `expand` is that module, not the function.
-        from routine_graph.expand import expand
+        from routine_graph import RoutineError, UnknownLevelError, expand, load_routine
 
         from .mp3 import Mp3Format
         from .timeline import TimelineError, build_timeline, cue_texts

@@ -7,13 +7,11 @@ should not pay for pydantic and YAML.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
     "Problem": "errors", "RoutineError": "errors", "UnknownLevelError": "errors", "UnknownRoutineError": "errors",
-    "expand": "expand", "reps_for_level": "expand",
+    "expand": "expansion", "reps_for_level": "expansion",
     "Block": "graph", "ExerciseInfo": "graph", "Graph": "graph", "Position": "graph", "Step": "graph",
     "load_routine": "loader", "Routine": "model",
 }
@@ -21,7 +19,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import Problem, RoutineError, UnknownLevelError, UnknownRoutineError
-    from .expand import expand, reps_for_level
+    from .expansion import expand, reps_for_level
     from .graph import Block, ExerciseInfo, Graph, Position, Step
     from .loader import load_routine
     from .model import Routine
@@ -34,17 +32,3 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-class _Package(types.ModuleType):
-    """`expand` is both a name exported here and a submodule. Importing the submodule directly
-    (`from routine_graph.expand import expand`, as the skill does) makes Python set the package
-    attribute `expand` to the module, after which `from routine_graph import expand` would give the
-    module, not the function. Keep the exported function instead."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name and value.__name__ == f"{__name__}.{name}":
-            value = getattr(value, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -77,7 +77,7 @@ def schema() -> None:
 
 
 def load_graph(routine: str, level: str | None, pace: float | None, routines_path: Path | None):
-    from .expand import expand
+    from .expansion import expand
     from .loader import load_routine
 
     try:

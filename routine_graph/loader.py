@@ -8,7 +8,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from .errors import Problem, RoutineError, format_path
-from .expand import template_fields
+from .expansion import template_fields
 from .model import DEFAULT_LEVELS, STEP_KINDS, CueTemplates, Routine, known_field_names
 from .yaml_source import KEY, Locations, read_yaml
 

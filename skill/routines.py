@@ -18,7 +18,7 @@ from pathlib import Path
 
 from routine_graph.catalog import routine_files
 from routine_graph.errors import RoutineError
-from routine_graph.expand import expand
+from routine_graph.expansion import expand
 from routine_graph.graph import ExerciseInfo, Graph
 from routine_graph.loader import load_routine
 from routine_graph.model import Routine

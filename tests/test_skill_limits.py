@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routine_graph.catalog import routine_files
-from routine_graph.expand import expand
+from routine_graph.expansion import expand
 from routine_graph.loader import load_routine
 from skill.builder import build_skill
 from skill.persistence import SQLitePersistenceAdapter

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routine_graph.expand import expand
+from routine_graph.expansion import expand
 from routine_graph.loader import load_routine
 from skill.routines import PACES, RoutineLibrary, faster, find_exercise, levels_easiest_first, slower
 from skill.session_state import Completed, Place, UserState
