@@ -1,13 +1,13 @@
 """Expand a routine, for one level and pace, into the routine graph."""
 from __future__ import annotations
 
-import gc
 import string
 from itertools import accumulate
 from operator import add, itemgetter
 from typing import Callable
 
 from .errors import UnknownLevelError
+from .gc_pause import gc_paused
 from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
 from .model import Exercise, HoldStep, MoveStep, PauseStep, RepRange, Routine, SayStep, SwitchSideStep
 from .words import number_words, seconds_words
@@ -81,33 +81,32 @@ class _Builder:
             self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0,
                                    count, countdown, tone))
 
-    def add_rep(self, plan: list[tuple], positions: dict) -> None:
-        """Append one rep from its plan: (side, kind, text, seconds, count, gap_after, tone) entries with
-        speech estimated and gaps inside the rep already worked out. This is the hot loop of a long
-        routine (most steps are rep steps), so it builds the tuples directly."""
+    def add_rep(self, announce: str, side: str | None, plan: list[tuple], positions: dict) -> None:
+        """Append one rep: its announcement ("Rep two."), then its plan of (side, kind, text, seconds,
+        count, gap_after, tone) entries, whose speech estimates and inner gaps are already worked
+        out. This is the hot loop of a long routine (most steps are rep steps), so it builds the
+        tuples directly."""
         steps = self.steps
-        if plan[0][2] is not None and steps and steps[-1].text is not None:
+        if steps and steps[-1].text is not None:
             steps[-1] = steps[-1]._replace(gap_after=self._gap)
-        block = len(self.blocks)
         make = tuple.__new__
         append = steps.append
         n = len(steps)
-        for side, kind, text, seconds, count, gap, tone in plan:
-            append(make(Step, (n, kind, positions[side], block, text, seconds, gap, count, 0, tone)))
+        block = len(self.blocks)
+        gap = self._gap if plan and plan[0][2] is not None else 0.0
+        append(make(Step, (n, "speak", positions[side], block, announce, self.speech_seconds(announce), gap, None, 0, False)))
+        for step_side, kind, text, seconds, count, gap, tone in plan:
             n += 1
+            append(make(Step, (n, kind, positions[step_side], block, text, seconds, gap, count, 0, tone)))
+
 
 
 def expand(routine: Routine, level: str | None = None, pace: float | None = None,
            speech_seconds: SpeechSeconds | None = None) -> Graph:
     # Steps are plain tuples without reference cycles: pausing the cycle collector while making
     # hundreds of thousands of them halves the time and frees nothing less.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _expand(routine, level, pace, speech_seconds)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _expand(routine: Routine, level: str | None, pace: float | None, speech_seconds: SpeechSeconds | None) -> Graph:
@@ -176,16 +175,19 @@ def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set
         if side is not None:
             template = cues.side_start if side_no == 0 else cues.switch_side
             b.speak(fill(template, side=side, Side=side.capitalize()), Position("exercise", number, set_no, side))
+        announces = plans.get("announces")
+        if announces is None:
+            announces = plans["announces"] = [
+                fill(cues.rep_last if rep == reps and reps > 1 else cues.rep_start, rep=number_words(rep),
+                     reps=number_words(reps)) for rep in range(1, reps + 1)]
         for rep in range(1, reps + 1):
-            announce = cues.rep_last if rep == reps and reps > 1 else cues.rep_start
-            b.speak(fill(announce, rep=number_words(rep), reps=number_words(reps)), Position("exercise", number, set_no, side, rep))
             first = rep == 1
             cached = plans.get((side, first))
             if cached is None:
                 plan = _rep_plan(b, routine, exercise, side, first, pace)
-                cached = plans[(side, first)] = (plan, {entry[0] for entry in plan})
+                cached = plans[(side, first)] = (plan, {side} | {entry[0] for entry in plan})
             plan, plan_sides = cached
-            b.add_rep(plan, {s: Position("exercise", number, set_no, s, rep) for s in plan_sides})
+            b.add_rep(announces[rep - 1], side, plan, {s: Position("exercise", number, set_no, s, rep) for s in plan_sides})
 
 
 def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:

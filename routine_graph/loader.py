@@ -8,6 +8,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from .errors import Problem, RoutineError, format_path
+from .gc_pause import gc_paused
 from .expansion import template_fields
 from .model import DEFAULT_LEVELS, STEP_KINDS, CueTemplates, Routine, known_field_names
 from .yaml_source import KEY, Locations, read_yaml
@@ -26,7 +27,11 @@ assert set(TEMPLATE_FIELDS) == set(CueTemplates.model_fields)
 
 
 def load_routine(file: str | Path) -> Routine:
-    file = Path(file)
+    with gc_paused():
+        return _load(Path(file))
+
+
+def _load(file: Path) -> Routine:
     data, locations = read_yaml(file)
     if not isinstance(data, dict):
         raise RoutineError(file, [Problem(1, 1, "", f"a routine file is a mapping of keys (title, exercises, ...), not a {type(data).__name__}")])

@@ -14,9 +14,27 @@ KEY = object()  # path suffix under which a key's own position is stored
 Locations = dict[tuple, tuple[int, int]]  # field path -> (line, column), both 1-based
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~10x faster
     """Safe loader whose nodes we convert ourselves, to record positions and refuse duplicate keys
     (YAML silently keeps the last)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._resolved: dict[tuple, str] = {}
+
+    def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
+        # libyaml parses in C but calls back here for every scalar to pick its tag by regex; routine
+        # files repeat the same keys and words on every step, so remember the answers.
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -29,7 +47,7 @@ def _to_python(loader: _Loader, node: yaml.Node, path: tuple, locations: Locatio
         loader.flatten_mapping(node)
         result: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)):
                 problems.append(Problem(*_mark(key_node), format_path(path), "keys must be plain words"))
                 continue
@@ -45,6 +63,8 @@ def _to_python(loader: _Loader, node: yaml.Node, path: tuple, locations: Locatio
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(loader, item, path + (i,), locations, problems) for i, item in enumerate(node.value)]
+    if node.tag == _STR_TAG:
+        return node.value  # what SafeConstructor.construct_yaml_str returns, without its overhead
     return loader.construct_object(node, deep=True)
 
 
