@@ -10,7 +10,6 @@ import errno
 import fcntl
 import hashlib
 import json
-import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -207,7 +206,7 @@ class Builder:
                 bar.advance()
             bar.done()
             playlist = f"{level}/playlist.m3u8"
-            from .writer import m3u8_text, write_atomic
+            from .writer import m3u8_text
 
             parts = [(e["duration_ms"] / 1000, e["title"], Path(e["file"]).name) for e in entries if e["kind"] != "full"]
             self._write(target / playlist, [m3u8_text(parts).encode()])

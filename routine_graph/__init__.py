@@ -18,11 +18,11 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .errors import Problem, RoutineError, UnknownLevelError, UnknownRoutineError
-    from .expansion import expand, reps_for_level
-    from .graph import Block, ExerciseInfo, Graph, Position, Step
-    from .loader import load_routine
-    from .model import Routine
+    from .errors import Problem, RoutineError, UnknownLevelError, UnknownRoutineError  # noqa: F401
+    from .expansion import expand, reps_for_level  # noqa: F401
+    from .graph import Block, ExerciseInfo, Graph, Position, Step  # noqa: F401
+    from .loader import load_routine  # noqa: F401
+    from .model import Routine  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -9,7 +9,7 @@ from typing import Callable
 from .errors import UnknownLevelError
 from .gc_pause import gc_paused
 from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
-from .model import Exercise, HoldStep, MoveStep, PauseStep, RepRange, Routine, SayStep, SwitchSideStep
+from .model import Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep
 from .words import number_words, seconds_words
 
 SpeechSeconds = Callable[[str], float]

@@ -77,7 +77,7 @@ def test_saying_next_until_the_end_completes_the_seed_routine(user, routines, se
     assert len(replies) == total_parts(routines)
     texts = [r.text for r in replies]
     for exercise in ("Lean straight and bend", "Hip lift on all fours", "Good morning"):
-        assert sum(f"Exercise " in t and exercise in t for t in texts) == 1
+        assert sum("Exercise " in t and exercise in t for t in texts) == 1
         for n in ("one", "two", "three"):
             assert any(t.startswith(f"Set {n} of three.") for t in texts), (exercise, n)
     assert "Rest for thirty seconds" in " ".join(texts) and "three [pause" in " ".join(texts)

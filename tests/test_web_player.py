@@ -11,7 +11,6 @@ import re
 import shutil
 import socket
 import threading
-import time
 import tomllib
 from email.utils import formatdate
 from pathlib import Path
@@ -156,7 +155,7 @@ def test_a_manifest_with_no_level_built_says_how_to_build(output):
     path.write_text(json.dumps(doc))
     response = make_client(output).get("/routines/mini")
     assert_friendly_404(response)
-    assert f"“Mini routine” is not built yet" in response.get_data(as_text=True)
+    assert "“Mini routine” is not built yet" in response.get_data(as_text=True)
     assert f"back-routine build mini --out {output}" in response.get_data(as_text=True)
 
 

@@ -11,8 +11,8 @@ from routine_graph.words import number_words
 
 from ..routines import Course, faster, levels_easiest_first, slower
 from ..speech import esc
-from .base import IntentHandler, Turn
-from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines
+from .base import Turn
+from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START
 
 
 def _go_on(turn: Turn) -> tuple[str, str]:
@@ -29,15 +29,12 @@ def _keep_place(turn: Turn, course: Course) -> None:
         turn.state.place = type(place)(block, part, place.done, place.finished)
 
 
-class _PaceHandler(IntentHandler):
+class _PaceHandler(CourseHandler):
     step = staticmethod(slower)
     changed = ""
     at_limit = ""
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         go_on, reprompt = _go_on(turn)
         new = self.step(course.graph.pace)
         if new is None:
@@ -61,14 +58,11 @@ class FasterHandler(_PaceHandler):
     at_limit = "This is already the quickest pace I have. Slow, controlled movement is what helps most."
 
 
-class _LevelHandler(IntentHandler):
+class _LevelHandler(CourseHandler):
     direction = 1  # +1 harder, -1 easier
     at_limit = ""
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         go_on, reprompt = _go_on(turn)
         routine = turn.deps.library.get(course.graph.routine_id)
         levels = levels_easiest_first(routine)

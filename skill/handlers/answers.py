@@ -8,19 +8,17 @@ from routine_graph import navigation
 from ..session_state import (MODE_VOICE, QUESTION_HURT, QUESTION_RESUME, QUESTION_RESUME_AUDIO, QUESTION_START,
                              QUESTION_START_OVER)
 from .audio import resume_audio
-from .base import IntentHandler, Turn
-from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines, play, resume_target, start_run
+from ..routines import Course
+from .base import Turn
+from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, play, resume_target, start_run
 
 GOODBYE_SAVED = "Okay. I've kept your place for next time. Take care."
 
 
-class YesHandler(IntentHandler):
+class YesHandler(CourseHandler):
     intent_name = "AMAZON.YesIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         state = turn.state
         question = state.pending_question(turn.session_id)
         state.clear_question()
@@ -45,13 +43,10 @@ class YesHandler(IntentHandler):
         return turn.reply("Say start to begin the routine, or help to hear what you can say.", REPROMPT_START)
 
 
-class NoHandler(IntentHandler):
+class NoHandler(CourseHandler):
     intent_name = "AMAZON.NoIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         state = turn.state
         question = state.pending_question(turn.session_id)
         state.clear_question()

@@ -13,8 +13,7 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from ..audio_player import (PAST_END, REBUILT, Spot, current_offset, locate, play_directive, player_report, rewound,
-                            stop_directive)
+from ..audio_player import (PAST_END, REBUILT, Spot, current_offset, locate, play_directive, player_report, stop_directive)
 from ..audio_state import FAILED, FINISHED, PAUSED, PLAYING, AudioState
 from ..audio_token import AudioToken
 from ..audio_tracks import Chapter, Track

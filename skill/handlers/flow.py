@@ -15,7 +15,7 @@ from ..routines import Course
 from ..session_state import QUESTION_START, Place, iso
 from ..speech import Chunk, esc
 from .audio_flow import leave_audio
-from .base import Turn
+from .base import IntentHandler, Turn
 
 REPROMPT_GO_ON = "Say next when you're ready, or repeat to hear that again."
 REPROMPT_START = "Say start when you're ready, or help to hear what you can say."
@@ -153,3 +153,17 @@ def sessions_this_week(turn: Turn) -> int:
 def _join(parts: list[str]) -> str:
     return " ".join(p for p in parts if p)
 
+
+
+class CourseHandler(IntentHandler):
+    """An intent that needs the user's routine. When there is none at all, every such intent gives
+    the same answer, here; subclasses implement `respond_with`."""
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        if course is None:
+            return no_routines(turn)
+        return self.respond_with(turn, course)
+
+    def respond_with(self, turn: Turn, course: Course) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError

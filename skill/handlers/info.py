@@ -5,23 +5,20 @@ from ask_sdk_model import Response
 
 from routine_graph.words import number_words
 
-from ..routines import find_exercise
+from ..routines import Course, find_exercise
 from ..speech import esc
-from .base import IntentHandler, Turn
-from .flow import REPROMPT_GO_ON, REPROMPT_START, minutes_phrase, no_routines
+from .base import Turn
+from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, minutes_phrase
 
 MAX_INSTRUCTION_CHARS = 5000  # well inside Alexa's 8000 with the words around it
 
 
-class WhereAmIHandler(IntentHandler):
+class WhereAmIHandler(CourseHandler):
     """'where am I', 'how much is left'."""
 
     intent_name = "WhereAmIIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         graph, place = course.graph, turn.state.place
         if place is None or turn.routine_changed:
             return turn.reply(f"We haven't started yet. {esc(graph.title)} takes "
@@ -47,15 +44,12 @@ class WhereAmIHandler(IntentHandler):
         return turn.reply(f"{text} Say next when you're ready.", REPROMPT_GO_ON)
 
 
-class HowToHandler(IntentHandler):
+class HowToHandler(CourseHandler):
     """'how do I do this', 'how do I do {exercise}': the full instructions again."""
 
     intent_name = "HowToIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         graph, place = course.graph, turn.state.place
         resolved, spoken = turn.slot("exercise")
         info = None
@@ -81,13 +75,10 @@ class HowToHandler(IntentHandler):
                           REPROMPT_GO_ON if turn.state.in_progress else REPROMPT_START)
 
 
-class HelpHandler(IntentHandler):
+class HelpHandler(CourseHandler):
     intent_name = "AMAZON.HelpIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         if turn.state.in_progress:
             text = ("I guide you through the routine one part at a time, and wait for you in between. "
                     "Say next to go on, repeat to hear a part again, or previous to go back. "

@@ -6,11 +6,11 @@ from ask_sdk_model import Response
 from routine_graph import navigation
 from routine_graph.words import number_words
 
-from ..routines import find_exercise
+from ..routines import Course, find_exercise
 from ..session_state import QUESTION_RESUME
 from ..speech import esc
 from .base import IntentHandler, Turn
-from .flow import finished_line, no_routines, not_started, play, resume_target, start_run
+from .flow import CourseHandler, finished_line, no_routines, not_started, play, resume_target, start_run
 
 _NUMBER_WORDS = {number_words(n): n for n in range(1, 101)}
 
@@ -48,13 +48,10 @@ class StartRoutineHandler(IntentHandler):
         return start_run(turn, course)
 
 
-class NextHandler(IntentHandler):
+class NextHandler(CourseHandler):
     intent_name = "AMAZON.NextIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
         if turn.routine_changed:
             return not_started(turn, course)
@@ -71,13 +68,10 @@ class NextHandler(IntentHandler):
         return play(turn, course, *target)
 
 
-class PreviousHandler(IntentHandler):
+class PreviousHandler(CourseHandler):
     intent_name = "AMAZON.PreviousIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
         if place is None:
             return not_started(turn, course)
@@ -89,36 +83,27 @@ class PreviousHandler(IntentHandler):
         return play(turn, course, *target, lead="Going back.")
 
 
-class RepeatHandler(IntentHandler):
+class RepeatHandler(CourseHandler):
     intent_name = "AMAZON.RepeatIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
         if place is None:
             return not_started(turn, course)
         return play(turn, course, place.block, place.part, "Once more.")
 
 
-class StartOverHandler(IntentHandler):
+class StartOverHandler(CourseHandler):
     intent_name = "AMAZON.StartOverIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         return start_run(turn, course, lead="Okay, from the beginning.")
 
 
-class ResumeHandler(IntentHandler):
+class ResumeHandler(CourseHandler):
     intent_name = "AMAZON.ResumeIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         state = turn.state
         if not state.in_progress or turn.routine_changed:
             if state.place is not None and state.place.finished:
@@ -128,13 +113,10 @@ class ResumeHandler(IntentHandler):
         return play(turn, course, block, part, "Let's carry on.")
 
 
-class SkipExerciseHandler(IntentHandler):
+class SkipExerciseHandler(CourseHandler):
     intent_name = "SkipExerciseIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
         if place is None or turn.routine_changed:
             return not_started(turn, course)
@@ -152,15 +134,12 @@ class SkipExerciseHandler(IntentHandler):
         return play(turn, course, target, 0, lead)
 
 
-class GoToExerciseHandler(IntentHandler):
+class GoToExerciseHandler(CourseHandler):
     """'go to exercise {number}', 'go to {exercise}'."""
 
     intent_name = "GoToExerciseIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         graph = course.graph
         number = self._number(turn)
         resolved, spoken = turn.slot("exercise")

@@ -4,8 +4,9 @@ from __future__ import annotations
 from ask_sdk_model import Response
 
 from ..session_state import QUESTION_HURT
-from .base import IntentHandler, Turn
-from .flow import no_routines
+from ..routines import Course
+from .base import Turn
+from .flow import CourseHandler
 
 ADVICE = ("I'm sorry it hurts. Let's stop this exercise now. Come out of the position slowly, and rest "
           "in whatever way feels comfortable. Breathe slowly. A little discomfort when you move can be "
@@ -13,13 +14,10 @@ ADVICE = ("I'm sorry it hurts. Let's stop this exercise now. Come out of the pos
           "to a doctor or physiotherapist.")
 
 
-class HurtsIntentHandler(IntentHandler):
+class HurtsIntentHandler(CourseHandler):
     intent_name = "HurtsIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
+    def respond_with(self, turn: Turn, course: Course) -> Response:
         state = turn.state
         graph = course.graph
         where = graph.blocks[state.place.block].title if state.place is not None else "not started"
