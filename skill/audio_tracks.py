@@ -125,8 +125,11 @@ def normalize_public_url(url: str | None) -> str | None:
     return url
 
 
-def track_url(public_url: str, routine: str, file: str) -> str:
-    return f"{public_url}/{routine}/{file}"
+def track_url(public_url: str, routine: str, file: str, version: str | None = None) -> str:
+    """The stream URL; `version` (the track's recipe) is added as ?v= so that a rebuilt track is a new
+    URL for every cache between the store and the device (S3 and the web player ignore it)."""
+    url = f"{public_url}/{routine}/{file}"
+    return f"{url}?v={version}" if version else url
 
 
 def _full_track(manifest: dict[str, Any], routine: str, level: str, public_url: str) -> Track | None:
@@ -147,9 +150,10 @@ def _full_track(manifest: dict[str, Any], routine: str, level: str, public_url: 
     )
     if not chapters:  # a track without chapters is one chapter
         chapters = (Chapter(0, str(full.get("title") or manifest.get("title") or routine), 0, duration, 0),)
+    recipe = short_recipe(str(full["recipe"]))
     return Track(routine=routine, routine_title=str(manifest.get("title") or routine), level=level,
-                 pace=float(entry.get("pace") or 1.0), file=file, url=track_url(public_url, routine, file),
-                 recipe=short_recipe(str(full["recipe"])), title=str(full.get("title") or ""),
+                 pace=float(entry.get("pace") or 1.0), file=file, url=track_url(public_url, routine, file, recipe),
+                 recipe=recipe, title=str(full.get("title") or ""),
                  duration_ms=duration, chapters=chapters)
 
 

@@ -61,7 +61,8 @@ def test_play_streams_the_full_session_of_the_users_level_from_the_public_url(us
     reply, play = start_playing(user)
     track = built.full_track("short")
     assert play["behavior"] == "REPLACE_ALL"
-    assert play["url"] == f"{PUBLIC_URL}/mini/short/full-session.mp3"
+    # The recipe in the URL makes a rebuilt track a new URL for every cache on the way.
+    assert play["url"] == f"{PUBLIC_URL}/mini/short/full-session.mp3?v={track['recipe'][:16]}"
     assert play["offset"] == 0
     token = AudioToken.parse(play["token"])
     assert (token.routine, token.level, token.recipe, token.seq) == ("mini", "short", track["recipe"][:16], 1)
@@ -75,7 +76,7 @@ def test_play_the_audio_version_of_a_named_routine_and_the_level_the_user_chose(
     user.launch()
     user.say("HarderIntent")  # short -> long, remembered
     play = play_of(user.say("PlayAudioIntent", routine="mini"))
-    assert play["url"].endswith("/mini/long/full-session.mp3")
+    assert "/mini/long/full-session.mp3?v=" in play["url"]
     assert AudioToken.parse(play["token"]).level == "long"
 
 
@@ -331,6 +332,7 @@ def test_a_rebuilt_track_resumes_at_the_same_chapter_by_title_and_says_so(tmp_pa
     assert resumed["offset"] == new["chapters"][3]["start_ms"]  # the start of "Lift, set 2 of 2" in the new track
     assert "rebuilt" in reply.text and "Lift, set 2 of 2" in reply.text
     assert AudioToken.parse(resumed["token"]).recipe == new["recipe"][:16]
+    assert resumed["url"] != play["url"] and resumed["url"].endswith(f"?v={new['recipe'][:16]}")  # no stale cache
     adapter.close()
 
 
@@ -363,7 +365,7 @@ def test_remote_manifests_are_cached_and_survive_a_failed_refresh(built):
     remote = RemoteManifests(PUBLIC_URL, fetch=fetch, ttl=60, clock=lambda: now[0])
     catalog = AudioCatalog(PUBLIC_URL, remote)
     first = catalog.track("mini", "short")
-    assert first.url == f"{PUBLIC_URL}/mini/short/full-session.mp3"
+    assert first.url == f"{PUBLIC_URL}/mini/short/full-session.mp3?v={first.recipe}"
     assert calls == [f"{PUBLIC_URL}/mini/manifest.json"]
     assert catalog.track("mini", "short") == first and len(calls) == 1  # cached
     now[0] = 120.0
@@ -421,7 +423,7 @@ def test_this_servers_media_route_can_be_the_public_url(built, tmp_path):
     reply = client.post("/alexa", data=encode(make_envelope(intent="PlayAudioIntent", new_session=False)),
                         headers={"Content-Type": "application/json"}).get_json()
     url = next(d for d in reply["response"]["directives"] if d["type"] == "AudioPlayer.Play")["audioItem"]["stream"]["url"]
-    assert url == "https://alexa.example.org/media/mini/short/full-session.mp3"
+    assert url.startswith("https://alexa.example.org/media/mini/short/full-session.mp3?v=")
     media = client.get(url.removeprefix("https://alexa.example.org"), headers={"Range": "bytes=0-99"})
     assert media.status_code == 206 and media.headers["Content-Type"].startswith("audio/mpeg")
 
