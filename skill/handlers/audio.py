@@ -301,23 +301,20 @@ class LoopOffHandler(IntentHandler):
 
 
 class ShuffleOnHandler(IntentHandler):
+    """Shuffle is declined politely: the exercises build on each other."""
+
     intent_name = "AMAZON.ShuffleOnIntent"
+    text = "The exercises build on each other, so I keep them in order."
 
     def respond(self, turn: Turn) -> Response:
-        text = "The exercises build on each other, so I keep them in order."
         if audio_in_charge(turn.handler_input):
-            return _audio_answer(turn, text)
-        return _not_in_voice(turn, text)
+            return _audio_answer(turn, self.text)
+        return _not_in_voice(turn, self.text)
 
 
-class ShuffleOffHandler(IntentHandler):
+class ShuffleOffHandler(ShuffleOnHandler):
     intent_name = "AMAZON.ShuffleOffIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        text = "Okay. The routine always plays in order."
-        if audio_in_charge(turn.handler_input):
-            return _audio_answer(turn, text)
-        return _not_in_voice(turn, text)
+    text = "Okay. The routine always plays in order."
 
 
 def _audio_answer(turn: Turn, text: str) -> Response:
