@@ -86,7 +86,8 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
 @routines_option
 def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, routines_path: Path | None) -> None:
     """Write the Alexa skill package (manifest and interaction models) from the routines, and check it."""
-    from .interaction_model import ENDPOINT_PLACEHOLDER, check_package, read_package, write_package
+    from .interaction_model import ENDPOINT_PLACEHOLDER, read_package, write_package
+    from .model_lint import check_package
     from .routines import RoutineLibrary
 
     library = RoutineLibrary(routines_dir(routines_path))

@@ -1,9 +1,11 @@
 """`back-routine talk`: play Alexa's part on the command line.
 
 You type what you would say; the line is matched to an intent and its slots through the generated
-interaction model's sample utterances (plus the usual phrases for Amazon's built-in intents, which
-Alexa trains itself), wrapped in a request envelope as Alexa would send it, and run through the very
-same skill object the web service uses. The reply is printed with its SSML made readable, pauses
+interaction model by the exact-match rule a device is known to keep (skill/utterance_matcher.py):
+never more forgiving than the model, so a line the console understands is one a device understands.
+A line nothing matches goes to the skill as AMAZON.FallbackIntent, as on a device, and the console
+says so (with the closest sample, as a hint only). The request envelope is the one Alexa would send,
+run through the very same skill object the web service uses. The reply is printed with its SSML made readable, pauses
 marked like "[pause 2 s]". With a voice, each reply can also be written as a WAV file to listen to.
 """
 from __future__ import annotations
@@ -14,139 +16,18 @@ import json
 import re
 import uuid
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from routine_graph.words import number_words
-
-from .interaction_model import CONSOLE_PHRASES
 from .speech import break_seconds, readable
+from .utterance_matcher import CONSOLE_SKILL_ID, FALLBACK, Heard, UtteranceMatcher, normalize_utterance
 
 CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
-CONSOLE_SKILL_ID = "amzn1.ask.skill.console"
-_WORD_NUMBERS = {number_words(n): n for n in range(0, 101)}
-_SLOT_REF = re.compile(r"\{([^{}]*)\}")
-
-
-def normalize_utterance(text: str) -> str:
-    text = text.lower().strip()
-    text = re.sub(r"^alexa[,\s]+", "", text)
-    text = re.sub(r"[^a-z0-9' {}-]+", " ", text)
-    return " ".join(text.split())
-
-
-@dataclass(frozen=True)
-class Heard:
-    """What Alexa would make of a line: a launch, or an intent with slots (slot name -> slot JSON)."""
-
-    launch: bool = False
-    intent: str | None = None
-    slots: dict[str, dict[str, Any]] = field(default_factory=dict)
-    new_session: bool = False  # "ask my back routine to ..." opens a session with the intent
-
-
-class UtteranceMatcher:
-    """Matches typed lines to intents using an interaction model document."""
-
-    def __init__(self, model: dict[str, Any], console_phrases: dict[str, tuple[str, ...]] = CONSOLE_PHRASES):
-        language = model["interactionModel"]["languageModel"]
-        self.invocation = language["invocationName"]
-        self._types = {t["name"]: t for t in language.get("types", [])}
-        self._exact: dict[str, str] = {}
-        self._patterns: list[tuple[re.Pattern, str, dict[str, str]]] = []
-        for intent in language["intents"]:
-            slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
-            for sample in intent.get("samples", []):
-                if _SLOT_REF.search(sample):
-                    self._patterns.append((self._compile(sample), intent["name"], slot_types))
-                else:
-                    self._exact.setdefault(sample, intent["name"])
-        for intent, phrases in console_phrases.items():
-            for phrase in phrases:
-                self._exact.setdefault(phrase, intent)
-        # Most literal words first, so "go to exercise {number}" wins over "go to {exercise}".
-        self._patterns.sort(key=lambda p: -len(_SLOT_REF.sub("", p[0].pattern)))
-
-    @staticmethod
-    def _compile(sample: str) -> re.Pattern:
-        parts = []
-        for piece in re.split(r"(\{[^{}]*\})", sample):
-            if piece.startswith("{"):
-                parts.append(f"(?P<{piece[1:-1]}>.+?)")
-            else:
-                parts.append(re.escape(piece))
-        return re.compile("^" + "".join(parts) + "$")
-
-    def match(self, line: str) -> Heard:
-        text = normalize_utterance(line)
-        for verb in ("open", "launch", "start", "begin", "load", "talk to", "use"):
-            if text == f"{verb} {self.invocation}":
-                return Heard(launch=True)
-        if text in (self.invocation, "open", "launch"):
-            return Heard(launch=True)
-        m = re.match(rf"^(?:ask|tell) {re.escape(self.invocation)} (?:to |for |about |if |whether )?(.+)$", text)
-        if m:
-            heard = self._intent(m.group(1))
-            return Heard(False, heard.intent, heard.slots, new_session=True)
-        return self._intent(text)
-
-    def _intent(self, text: str) -> Heard:
-        if text in self._exact:
-            return Heard(intent=self._exact[text])
-        best: Heard | None = None
-        for pattern, intent, slot_types in self._patterns:
-            m = pattern.match(text)
-            if not m:
-                continue
-            slots = {name: self._slot(name, slot_types[name], value) for name, value in m.groupdict().items()}
-            slots.update({name: {"name": name, "confirmationStatus": "NONE"} for name in slot_types if name not in slots})
-            heard = Heard(intent=intent, slots=slots)
-            if all(self._understood(slots[name], slot_types[name]) for name in m.groupdict()):
-                return heard
-            best = best or heard
-        if best is not None:
-            return best
-        polite = re.sub(r"^(?:please|okay|ok|um|uh|so)\s+|\s+(?:please|now|then)$", "", text)
-        if polite != text:
-            return self._intent(polite)
-        close = difflib.get_close_matches(text, list(self._exact), n=1, cutoff=0.8)
-        if close:
-            return Heard(intent=self._exact[close[0]])
-        return Heard(intent="AMAZON.FallbackIntent")
-
-    @staticmethod
-    def _understood(slot: dict[str, Any], slot_type: str) -> bool:
-        if slot_type == "AMAZON.NUMBER":
-            return str(slot.get("value", "")).isdigit()
-        resolutions = slot.get("resolutions", {}).get("resolutionsPerAuthority", [])
-        return any(r["status"]["code"] == "ER_SUCCESS_MATCH" for r in resolutions)
-
-    def _slot(self, name: str, slot_type: str, value: str) -> dict[str, Any]:
-        slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE", "source": "USER"}
-        if slot_type == "AMAZON.NUMBER":
-            number = int(value) if value.isdigit() else _WORD_NUMBERS.get(value)
-            slot["value"] = str(number) if number is not None else "?"
-            return slot
-        slot["value"] = value
-        type_ = self._types.get(slot_type)
-        if type_ is None:
-            return slot
-        authority = f"amzn1.er-authority.echo-sdk.{CONSOLE_SKILL_ID}.{slot_type}"
-        # Alexa's entity resolution shrugs off a leading article ("the hip lifts").
-        candidates = {value, re.sub(r"^(?:the|a|an|my) ", "", value)}
-        for entry in type_.get("values", []):
-            names = [entry["name"]["value"], *entry["name"].get("synonyms", [])]
-            if candidates & set(names):
-                slot["resolutions"] = {"resolutionsPerAuthority": [{
-                    "authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
-                    "values": [{"value": {"name": entry["name"]["value"], "id": entry["id"]}}]}]}
-                return slot
-        slot["resolutions"] = {"resolutionsPerAuthority": [{"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
-        return slot
+__all__ = ["Console", "Heard", "UtteranceMatcher", "normalize_utterance", "run", "make_wav_writer"]
 
 
 def envelope(request_type: str, *, session_id: str, new_session: bool, intent: str | None = None,
@@ -234,6 +115,10 @@ class Console:
             self.end_session()
         slots = ", ".join(f"{k}={v.get('value')!r}" for k, v in heard.slots.items() if v.get("value"))
         self.out.write(f"       ({heard.intent}{' ' + slots if slots else ''})\n")
+        if heard.intent == FALLBACK:
+            hint = difflib.get_close_matches(normalize_utterance(line), list(self.matcher.samples()), n=1, cutoff=0.75)
+            self.out.write("       (no sample in the model matches this: a device would not understand it either"
+                           + (f"; the closest sample is {hint[0]!r})" if hint else ")") + "\n")
         return self._send("IntentRequest", intent=heard.intent, slots=heard.slots)
 
     def end_session(self, reason: str = "USER_INITIATED") -> None:

@@ -393,7 +393,8 @@ def test_public_urls_for_buckets_and_prefixes():
 
 
 def test_the_skill_package_can_point_at_a_lambda_function(tmp_path):
-    from skill.interaction_model import check_package, read_package, write_package
+    from skill.interaction_model import read_package, write_package
+    from skill.model_lint import check_package
     from skill.routines import RoutineLibrary
 
     arn = "arn:aws:lambda:us-east-1:123456789012:function:back-routine"

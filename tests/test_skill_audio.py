@@ -429,7 +429,8 @@ def test_this_servers_media_route_can_be_the_public_url(built, tmp_path):
 
 
 def test_the_package_lint_requires_pause_and_resume_with_audioplayer():
-    from skill.interaction_model import interaction_model, lint_manifest, manifest
+    from skill.interaction_model import interaction_model, manifest
+    from skill.model_lint import lint_manifest
     from skill.routines import RoutineLibrary
 
     library = RoutineLibrary(ROOT / "routines")
