@@ -110,13 +110,33 @@ def _value(value_id: str, name: str, synonyms: Iterable[str]) -> dict[str, Any]:
     return {"id": value_id, "name": body}
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _position_names(routines: list[Any]) -> dict[str, str]:
+    """'first exercise', 'last exercise'... -> exercise id, where every routine agrees on the id
+    (with several routines a name that points at different exercises is left out)."""
+    names: dict[str, set[str]] = {}
+    for routine in routines:
+        count = len(routine.exercises)
+        for n, exercise in enumerate(routine.exercises, start=1):
+            said = [f"{_ORDINALS[n - 1]} exercise"] if n <= len(_ORDINALS) else []
+            if n == count:
+                said += ["last exercise", "final exercise", "last one", "final one"]
+            for name in said:
+                names.setdefault(name, set()).add(exercise.id)
+    return {name: ids.pop() for name, ids in names.items() if len(ids) == 1}
+
+
 def slot_types(library: RoutineLibrary) -> list[dict[str, Any]]:
     routines, exercises = [], {}
-    for rid in library.ids():
-        routine = library.get(rid)
+    loaded = [library.get(rid) for rid in library.ids()]
+    by_position = _position_names(loaded)
+    for rid, routine in zip(library.ids(), loaded):
         routines.append(_value(rid, routine.title, [rid.replace("-", " "), *routine_synonyms(routine)]))
         for exercise in routine.exercises:
             names = [exercise.id.replace("-", " "), *exercise.synonyms]
+            names += [name for name, eid in by_position.items() if eid == exercise.id]
             if exercise.id in exercises:  # the same exercise in several routines: one value, all names
                 first_name, known = exercises[exercise.id]
                 exercises[exercise.id] = (first_name, known + [exercise.name, *names])
