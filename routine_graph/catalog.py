@@ -7,10 +7,25 @@ from pathlib import Path
 from .errors import UnknownRoutineError
 
 ROUTINES_ENV = "BACK_ROUTINE_ROUTINES"
+# The routines that come with the project (the seed routine), beside the packages: what a server
+# started anywhere else falls back to, so a newcomer's skill is never empty.
+INSTALLED_ROUTINES = Path(__file__).resolve().parent.parent / "routines"
 
 
 def routines_dir(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get(ROUTINES_ENV) or "routines")
+
+
+def routines_or_installed(explicit: str | Path | None = None) -> tuple[Path, str | None]:
+    """The routines folder to serve, and a warning when it had to fall back to the installed one."""
+    wanted = routines_dir(explicit)
+    if routine_files(wanted) or not routine_files(INSTALLED_ROUTINES):
+        return wanted, None
+    source = "--routines" if explicit else (f"${ROUTINES_ENV}" if os.environ.get(ROUTINES_ENV) else "the default ./routines")
+    problem = "does not exist" if not wanted.is_dir() else "has no routine files (*.yaml)"
+    return INSTALLED_ROUTINES, (f"no routines to serve: {wanted.resolve()} ({source}) {problem}. Serving the routines "
+                                f"installed with Back Routine from {INSTALLED_ROUTINES} instead; pass --routines DIR "
+                                f"or set ${ROUTINES_ENV} to serve your own.")
 
 
 def routine_files(directory: Path) -> list[Path]:

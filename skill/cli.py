@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from routine_graph.catalog import routines_dir
+from routine_graph.catalog import routines_dir, routines_or_installed
 
 routines_option = click.option(
     "--routines", "routines_path", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -64,8 +64,11 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
         raise click.BadParameter(str(exc), param_hint="--cert-file") from None
     from .config import ConfigError
 
+    folder, warning = routines_or_installed(routines_path)
+    if warning:
+        click.secho("!" * 78 + f"\n!!! {warning}\n" + "!" * 78, fg="yellow", bold=True, err=True)
     try:
-        app = make_app(routines_dir(routines_path), db, skill_id=skill_id, verify=not no_verify,
+        app = make_app(folder, db, skill_id=skill_id, verify=not no_verify,
                        trust_roots=trust_roots, cert_files=files, output_dir=output_dir, public_url=public_url,
                        persistence=persistence, dynamodb_table=dynamodb_table, create_table=create_table)
     except ConfigError as exc:
@@ -122,12 +125,15 @@ def talk(routine: str | None, db: Path | None, speak: bool, speak_dir: Path, eng
 
     ROUTINE (an id, or a path to a routine file) is started right after the welcome."""
     from .builder import build_skill
-    from .console import Console, UtteranceMatcher, make_wav_writer, run
+    from .console import Console, make_wav_writer, run
+    from .utterance_matcher import UtteranceMatcher
     from .interaction_model import interaction_model
     from .persistence import SQLitePersistenceAdapter
     from .routines import RoutineLibrary
 
-    folder = routines_dir(routines_path)
+    folder, warning = routines_or_installed(routines_path)
+    if warning:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     first = None
     if routine:
         path = Path(routine)
