@@ -52,9 +52,10 @@ def build(no_wait: bool, **kwargs) -> None:
 def watch(interval: float, **kwargs) -> None:
     """Build, then rebuild whenever a routine file is saved (debounced). Ctrl-C stops."""
     folder = routines_dir(kwargs["routines_path"])
+    # The folder as it is *before* the first build: a save during that build is then a change.
+    seen = _snapshot(folder)
     _run_build(wait=True, **kwargs)
     click.echo(f"watching {folder}/ for changes (Ctrl-C to stop)", err=True)
-    seen = _snapshot(folder)
     try:
         while True:
             time.sleep(interval)
