@@ -113,3 +113,17 @@ class Graph:
 
     def exercise_blocks(self, number: int) -> list[Block]:
         return [b for b in self.blocks if b.exercise == number]
+
+    def trailing_rest(self, block: int) -> tuple[Step, ...]:
+        """The rest that ends `block` and leads into the next one (its cue, then its silence), or ()
+        when the block does not end with a rest. A set's rest is part of the set here and in the
+        audio; a voice guide may prefer to say it at the start of what it leads into."""
+        steps = self.block_steps(block)
+        if len(steps) < 2 or steps[-1].kind != "rest":
+            return ()
+        first = len(steps) - 1
+        # The cue that announces the rest shares its position; the block's own opening cue ("Set
+        # two of three.") does too, so the walk back never reaches the block's first step.
+        while first > 1 and steps[first - 1].text is not None and steps[first - 1].position == steps[-1].position:
+            first -= 1
+        return steps[first:]

@@ -107,7 +107,8 @@ def lint_model(document: dict[str, Any]) -> list[str]:
                 if ref not in declared:
                     problems.append(f"{name}: sample {sample!r} uses slot {{{ref}}}, which the intent does not declare")
             used |= set(refs)
-            problems += _matching_problems(name, sample, invocation, builtin_owner)
+            search_slots = {n for n, t in declared.items() if t == "AMAZON.SearchQuery"}
+            problems += _matching_problems(name, sample, invocation, builtin_owner, search_slots)
             # Two intents with the same words (slot names aside) would compete for one utterance.
             key = _SLOT_REF.sub("{}", " ".join(sample.split()))
             other = seen_samples.get(key)
@@ -132,7 +133,8 @@ def lint_model(document: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _matching_problems(intent: str, sample: str, invocation: str, builtin_owner: dict[str, str]) -> list[str]:
+def _matching_problems(intent: str, sample: str, invocation: str, builtin_owner: dict[str, str],
+                       search_slots: set[str] = frozenset()) -> list[str]:
     """What would make a device hear this sample differently from what the model says."""
     problems = []
     owner = builtin_owner.get(sample)
@@ -141,6 +143,8 @@ def _matching_problems(intent: str, sample: str, invocation: str, builtin_owner:
     if invocation and re.search(rf"(?:^| ){re.escape(invocation)}(?: |$)", sample):
         problems.append(f"{intent}: sample {sample!r} contains the invocation name {invocation!r}: "
                         "Alexa would take it as a request to open the skill")
+    if search_slots and len(_SLOT_REF.findall(sample)) > 1 and set(_SLOT_REF.findall(sample)) & search_slots:
+        problems.append(f"{intent}: sample {sample!r} puts an AMAZON.SearchQuery slot beside another slot, which Alexa refuses")
     if not _SLOT_REF.sub(" ", sample).strip():
         problems.append(f"{intent}: sample {sample!r} is only slots: any value of them would trigger {intent}; "
                         "add the words people say around it")

@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from routine_graph.catalog import routine_files
@@ -65,24 +65,43 @@ def normalize(text: str) -> str:
 
 @dataclass
 class Course:
-    """One routine expanded for one level and pace, with its chunks planned lazily per block."""
+    """One routine expanded for one level and pace, with its chunks planned lazily per block.
+
+    `came_from`: the chunk the user has just been given, when a request knows it (see `seen_from`).
+    The chunk after it, and only that one, opens with the rest between the two (speech.plan_block).
+    """
 
     graph: Graph
-    _chunks: dict[int, tuple[Chunk, ...]] = field(default_factory=dict, repr=False)
+    _chunks: dict[tuple[int, bool], tuple[Chunk, ...]] = field(default_factory=dict, repr=False)
+    came_from: tuple[int, int] | None = None
+
+    def seen_from(self, block: int, part: int) -> Course:
+        """This course for a user who has just heard (block, part): saying next (or carry on) from
+        there opens with the rest that lies between. A copy sharing the planned chunks, so the cached
+        course itself stays the same for every request."""
+        return replace(self, came_from=(block, part))
+
+    def onward(self, block: int, part: int = 0) -> bool:
+        """Is (block, part) where the user goes on to from the chunk they have just heard?"""
+        return part == 0 and self.came_from is not None and self.next_place(*self.came_from) == (block, 0)
 
     def chunks(self, block: int) -> tuple[Chunk, ...]:
-        planned = self._chunks.get(block)
-        if planned is None:
-            # Two threads may plan the same block at once; both get equal results, one is kept.
-            planned = self._chunks[block] = plan_block(self.graph, block)
-        return planned
+        return self._planned(block, self.onward(block))
 
     def chunk(self, block: int, part: int) -> Chunk:
         chunks = self.chunks(block)
         return chunks[min(part, len(chunks) - 1)]
 
+    def _planned(self, block: int, onward: bool) -> tuple[Chunk, ...]:
+        key = (block, onward)
+        planned = self._chunks.get(key)
+        if planned is None:
+            # Two threads may plan the same block at once; both get equal results, one is kept.
+            planned = self._chunks[key] = plan_block(self.graph, block, onward=onward)
+        return planned
+
     def next_place(self, block: int, part: int) -> tuple[int, int] | None:
-        if part + 1 < len(self.chunks(block)):
+        if part + 1 < len(self._planned(block, False)):
             return block, part + 1
         if block + 1 < len(self.graph.blocks):
             return block + 1, 0
@@ -97,13 +116,17 @@ class Course:
 
     def clamp(self, block: int, part: int) -> tuple[int, int]:
         block = max(0, min(block, len(self.graph.blocks) - 1))
-        return block, max(0, min(part, len(self.chunks(block)) - 1))
+        return block, max(0, min(part, len(self._planned(block, False)) - 1))
 
     def seconds_from(self, block: int, part: int) -> float:
-        """Estimated time left, from the start of this chunk to the end of the routine."""
-        chunks = self.chunks(block)
-        left = sum(c.seconds for c in chunks[part:])
-        return left + sum(self.graph.block_seconds(b) for b in range(block + 1, len(self.graph.blocks)))
+        """Estimated time left, from the start of this chunk's own steps to the end of the routine
+        (the graph's estimate; skill.durations corrects it with a built track)."""
+        graph = self.graph
+        planned = self._planned(block, False)
+        first = planned[min(part, len(planned) - 1)].first_step
+        if graph.steps and len(graph.starts) == len(graph.steps):
+            return max(0.0, graph.starts[-1] + graph.steps[-1].duration - graph.starts[first])
+        return sum(step.duration for step in graph.steps[first:])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,12 @@ QUESTION_RESUME = "resume"  # "shall we carry on where you stopped?"
 QUESTION_START_OVER = "start_over"  # after "no" to resuming: "start from the beginning?"
 QUESTION_HURT = "hurt"  # after "it hurts": "skip this exercise?"
 QUESTION_RESUME_AUDIO = "resume_audio"  # "shall I carry on playing the audio version?"
-QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT, QUESTION_RESUME_AUDIO)
+QUESTION_GENTLY = "gently"  # after "it hurts" before anything was given this session: "carry on gently?"
+QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT, QUESTION_RESUME_AUDIO,
+             QUESTION_GENTLY)
+
+# Stands in for "some session before this one" in state saved before the field existed.
+EARLIER_SESSION = "earlier"
 
 # How the user follows the routine: chunk by chunk by voice, or the built track with AudioPlayer.
 MODE_VOICE, MODE_AUDIO = "voice", "audio"
@@ -79,23 +84,38 @@ class Completed:
         return cls(data["routine"], data["finished_at"], str(data.get("level", "")), _float(data.get("pace"), 1.0))
 
 
+EVENT_DETAILS = ("body_part", "body_part_said", "feeling", "feeling_said", "said")
+
+
 @dataclass(frozen=True)
 class Event:
-    """Something worth keeping that is not progress: today only "hurt" reports."""
+    """Something worth keeping that is not progress: today only "hurt" reports.
+
+    A report keeps what the user said about it, both as heard (`*_said`) and as the slot value it
+    resolved to (`body_part`, `feeling`), so a physiotherapist reading it later sees their words.
+    """
 
     kind: str
     at: str  # ISO 8601 UTC
     routine: str
     where: str  # e.g. "exercise 2, set 1"
+    body_part: str | None = None  # BODY_PART value id, e.g. "leg"
+    body_part_said: str | None = None  # e.g. "thigh"
+    feeling: str | None = None  # PAIN_FEELING value id, e.g. "tingling"
+    feeling_said: str | None = None  # e.g. "pins and needles"
+    said: str | None = None  # the user's own sentence, when it came as free text ("my calf just cramped")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "at": self.at, "routine": self.routine, "where": self.where}
+        data = {"kind": self.kind, "at": self.at, "routine": self.routine, "where": self.where}
+        # Only what was said: reports without details keep the shape older versions wrote.
+        data.update({k: getattr(self, k) for k in EVENT_DETAILS if getattr(self, k) is not None})
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> Event | None:
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("kind", "at", "routine", "where")):
             return None
-        return cls(data["kind"], data["at"], data["routine"], data["where"])
+        return cls(data["kind"], data["at"], data["routine"], data["where"], **{k: _str(data.get(k)) for k in EVENT_DETAILS})
 
 
 @dataclass
@@ -109,9 +129,12 @@ class UserState:
     levels: dict[str, str] = field(default_factory=dict)  # routine id -> level name
     pace: float | None = None  # None: the routine's own default
     run_started: str | None = None  # when the current run began (ISO), for the history
+    run_exercised: bool = False  # a set was given in the current run: only then does finishing it count
     question: str | None = None  # what a yes or no answers
     question_session: str | None = None  # ...but only within the session that asked it
     played_in: str | None = None  # the session in which the current chunk was given
+    intro_heard_in: str | None = None  # the session in which the full introduction was first given
+    safety_said_in: str | None = None  # the last session in which the routine's safety notice was said
     history: list[Completed] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     mode: str = MODE_VOICE
@@ -129,9 +152,12 @@ class UserState:
             "levels": dict(self.levels),
             "pace": self.pace,
             "run_started": self.run_started,
+            "run_exercised": self.run_exercised,
             "question": self.question,
             "question_session": self.question_session,
             "played_in": self.played_in,
+            "intro_heard_in": self.intro_heard_in,
+            "safety_said_in": self.safety_said_in,
             "history": [c.to_dict() for c in self.history[-MAX_HISTORY:]],
             "events": [e.to_dict() for e in self.events[-MAX_EVENTS:]],
             "mode": self.mode,
@@ -146,17 +172,29 @@ class UserState:
         levels = data.get("levels")
         pace = data.get("pace")
         question = data.get("question")
+        place = Place.from_dict(data.get("place"))
+        history = [c for c in map(Completed.from_dict, _list(data.get("history"))) if c]
+        run_started = _str(data.get("run_started"))
+        # State saved before these fields existed: a user with a place or a history has been here
+        # before (and heard the introduction then); a run already under way counts as it used to.
+        intro_heard_in = _str(data.get("intro_heard_in"))
+        if "intro_heard_in" not in data and (place is not None or history):
+            intro_heard_in = EARLIER_SESSION
+        run_exercised = data.get("run_exercised") is True or ("run_exercised" not in data and run_started is not None)
         return cls(
             routine=_str(data.get("routine")),
             routine_title=_str(data.get("routine_title")),
-            place=Place.from_dict(data.get("place")),
+            place=place,
             levels={k: v for k, v in levels.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(levels, dict) else {},
             pace=_float(pace, None) if pace is not None else None,
-            run_started=_str(data.get("run_started")),
+            run_started=run_started,
+            run_exercised=run_exercised,
             question=question if question in QUESTIONS else None,
             question_session=_str(data.get("question_session")),
             played_in=_str(data.get("played_in")),
-            history=[c for c in map(Completed.from_dict, _list(data.get("history"))) if c],
+            intro_heard_in=intro_heard_in,
+            safety_said_in=_str(data.get("safety_said_in")),
+            history=history,
             events=[e for e in map(Event.from_dict, _list(data.get("events"))) if e],
             mode=MODE_AUDIO if data.get("mode") == MODE_AUDIO else MODE_VOICE,
             audio=AudioState.from_dict(data.get("audio")),
@@ -186,10 +224,15 @@ class UserState:
     def move_to(self, block: int, part: int = 0) -> None:
         self.place = Place(block, part)
 
+    def played_this_session(self, session_id: str | None) -> bool:
+        """Was the current chunk given in this session (so the user has just heard it)?"""
+        return self.place is not None and session_id is not None and self.played_in == session_id
+
     def mark_heard(self, session_id: str | None) -> None:
-        """The session ran out after its reprompt. If the chunk was given in this session, the user
-        heard it through; if not (they were only asked whether to resume), nothing was heard."""
-        if self.place is not None and session_id is not None and self.played_in == session_id:
+        """The user is done with the chunk: the session ran out after its reprompt, they paused or
+        stopped after it, or took a break. If the chunk was given in this session, they heard it
+        through; if not (they were only asked whether to resume), nothing was heard."""
+        if self.played_this_session(session_id):
             self.place = replace(self.place, done=True)
 
     def level_for(self, routine: str) -> str | None:
@@ -199,8 +242,9 @@ class UserState:
         self.history.append(Completed(routine, iso(now), level, pace))
         del self.history[:-MAX_HISTORY]
 
-    def record_event(self, kind: str, routine: str, where: str, now: dt.datetime) -> None:
-        self.events.append(Event(kind, iso(now), routine, where))
+    def record_event(self, kind: str, routine: str, where: str, now: dt.datetime, **details: str | None) -> None:
+        """`details`: the Event's optional fields (EVENT_DETAILS)."""
+        self.events.append(Event(kind, iso(now), routine, where, **details))
         del self.events[:-MAX_EVENTS]
 
     def sessions_since(self, since: dt.datetime) -> int:
@@ -209,6 +253,11 @@ class UserState:
     @property
     def is_new_user(self) -> bool:
         return self.place is None and not self.history and self.routine is None
+
+    def is_returning(self, session_id: str | None) -> bool:
+        """Has the user been through this before: finished a session, or heard the introduction in an
+        earlier session? (Within the session that first gave it, the full introduction stays.)"""
+        return bool(self.history) or (self.intro_heard_in is not None and self.intro_heard_in != session_id)
 
 
 def iso(when: dt.datetime) -> str:

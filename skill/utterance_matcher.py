@@ -3,7 +3,8 @@
 The rule is the strictest one Alexa is known to keep (docs/architecture.md, "Alexa's matching"): a
 line triggers an intent when it equals one of the intent's sample utterances, or one of the phrases
 Amazon documents for a built-in intent, with each slot filled by one of its slot type's values or
-synonyms (a number for AMAZON.NUMBER). Nothing else: no fuzzy matching, no dropped filler words.
+synonyms (a number for AMAZON.NUMBER, any words for AMAZON.SearchQuery, which Alexa fills with
+whatever follows its carrier phrase). Nothing else: no fuzzy matching, no dropped filler words.
 Alexa's own model generalises beyond its samples, so a phrase this matcher accepts is one a device
 understands, and a test that passes here passes there. When two samples match, the one with more
 literal words wins (as in Bespoken's virtual-alexa, which tests/test_emulator.py checks this
@@ -21,6 +22,7 @@ from .phrases import BUILTIN_PHRASES
 
 CONSOLE_SKILL_ID = "amzn1.ask.skill.console"
 FALLBACK = "AMAZON.FallbackIntent"
+SEARCH_QUERY = "AMAZON.SearchQuery"
 _SLOT_REF = re.compile(r"\{([^{}]*)\}")
 # What Alexa's speech recogniser never writes (and virtual-alexa strips): punctuation but apostrophes.
 _PUNCTUATION = re.compile(r"[!\"¿?|#$%/()=+\-_<>*{}·¡\[\].,;:]")
@@ -121,6 +123,9 @@ class UtteranceMatcher:
 
     def _slot(self, name: str, slot_type: str, value: str) -> dict[str, Any] | None:
         slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE", "source": "USER"}
+        if slot_type == SEARCH_QUERY:  # free text after a carrier phrase: whatever was said
+            slot["value"] = value
+            return slot
         if slot_type == "AMAZON.NUMBER":
             number = int(value) if value.isdigit() else _NUMBER_WORDS.get(value)
             if number is None:

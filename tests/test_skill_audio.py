@@ -124,7 +124,8 @@ def test_where_am_i_names_the_chapter_at_the_offset_and_lets_the_stream_carry_on
     _, play = start_playing(user)
     marks = chapters(built)
     reply = user.say_while_playing("WhereAmIIntent", play["token"], marks[3]["start_ms"] + 1_000)
-    assert "Lift, set 2 of 2" in reply.text and f"part 4 of {len(marks)}" in reply.text
+    # Named as the voice guide names a place, not "part 4 of 6" (see test_skill_voice_flow.py)
+    assert reply.text.startswith("Lift, set two of two.") and "part" not in reply.text
     assert reply.ended and not directives(reply)
 
 

@@ -77,11 +77,14 @@ def test_saying_next_until_the_end_completes_the_seed_routine(user, routines, se
     assert len(replies) == total_parts(routines)
     texts = [r.text for r in replies]
     for exercise in ("Lean straight and bend", "Hip lift on all fours", "Good morning"):
-        assert sum("Exercise " in t and exercise in t for t in texts) == 1
+        assert sum(f"of three: {exercise}." in t for t in texts) == 1
         for n in ("one", "two", "three"):
-            assert any(t.startswith(f"Set {n} of three.") for t in texts), (exercise, n)
+            # sets two and three open with the rest before them (see test_skill_voice_flow.py)
+            assert any(f"Set {n} of three." in t for t in texts), (exercise, n)
     assert "Rest for thirty seconds" in " ".join(texts) and "three [pause" in " ".join(texts)
-    assert texts[2].startswith("Set one of three.") and texts[2].endswith("say next for set two.")
+    assert texts[2].startswith("Set one of three.")
+    assert texts[2].endswith("say next, and we'll rest for thirty seconds before set two.")
+    assert texts[3].startswith("Well done. Rest for thirty seconds.")
     assert "That's your first session this week." in texts[-1]
     # each chunk but the last says how to go on, and reprompts
     assert all("say next" in r.text.lower() and r.reprompt for r in replies[:-1])
@@ -93,22 +96,24 @@ def test_saying_next_until_the_end_completes_the_seed_routine(user, routines, se
     assert "You've finished the routine" in after.text and not after.ended
 
 
-def test_pause_end_session_come_back_and_resume_in_the_same_place(user, served):
+def test_pause_end_session_come_back_and_resume_after_the_part_heard(user, served):
     user.launch()
     for _ in range(4):  # intro, setup, set 1 ...
         last = user.say("AMAZON.NextIntent")
-    assert last.text.startswith("Set two of three.")
+    assert "Set two of three." in last.text
     paused = user.say("AMAZON.PauseIntent")
     assert paused.ended and "Lean straight and bend, set two of three" in paused.text
     user.end_session()
-    assert stored_state(served[1])["place"]["block"] == 3
+    place = stored_state(served[1])["place"]
+    assert place["block"] == 3 and place["done"] is True  # set two was given in the session that paused
 
     welcome = user.launch()  # a new session, days later as far as the skill knows
     assert "Welcome back" in welcome.text
-    assert "Last time you stopped at Lean straight and bend, set two of three" in welcome.text
+    assert "Last time you finished Lean straight and bend, set two of three" in welcome.text
+    assert "carry on with Lean straight and bend, set three of three" in welcome.text
     resumed = user.say("AMAZON.YesIntent")
-    assert resumed.ssml.replace("Good. Let's carry on. ", "") == last.ssml
-    assert user.say("AMAZON.NextIntent").text.startswith("Set three of three.")
+    assert resumed.text.startswith("Good. Let's carry on. Set three of three.")
+    assert "Exercise two of three" in user.say("AMAZON.NextIntent").text
 
 
 def test_resume_intent_in_a_new_session_and_no_offers_start_over(user):
@@ -122,7 +127,8 @@ def test_resume_intent_in_a_new_session_and_no_offers_start_over(user):
     no = user.say("AMAZON.NoIntent")
     assert "start the routine from the beginning" in no.text
     again = user.say("AMAZON.YesIntent")
-    assert again.text.startswith("Welcome. Let's move your back gently today.")
+    # They heard the introduction in an earlier session: the one-line reminder stands in for it.
+    assert again.text.startswith("Let's begin.") and "hear the introduction" in again.text
     assert "Exercise one of three" in setup.text
 
 
@@ -141,8 +147,10 @@ def test_history_is_used_in_speech(user, clock):
     def run_through():
         user.launch()
         user.say("AMAZON.StartOverIntent")
+        user.say("SkipExerciseIntent")  # to exercise one
+        user.say("AMAZON.NextIntent")  # one set: skipping every exercise would not count as a session
         reply = None
-        for _ in range(4):
+        for _ in range(3):
             reply = user.say("SkipExerciseIntent")
         assert reply.ended
         return reply
@@ -270,7 +278,7 @@ def test_unknown_intent_and_empty_or_unmatched_slots(user):
     assert "don't know a routine called yoga for cats" in odd.text and "Three exercises for back pain" in odd.text
     named = user.say("StartRoutineIntent", routine="back pain")
     assert named.text.startswith("Welcome. Let's move your back gently today.")
-    assert "Say next" in user.say("AMAZON.YesIntent").text  # a yes that answers nothing
+    assert user.say("AMAZON.YesIntent").text.startswith("Exercise one of three")  # a yes that answers nothing: go on
 
 
 def test_a_routine_deleted_while_the_user_is_in_it(user, routines, served):
@@ -333,9 +341,10 @@ def test_a_timeout_on_the_resume_question_does_not_skip_anything(user):
     user.launch()
     for _ in range(3):
         set_one = user.say("AMAZON.NextIntent")
-    user.say("AMAZON.PauseIntent")
+    assert set_one.text.startswith("Set one of three.")
+    user.say("AMAZON.PauseIntent")  # after set one: coming back offers set two
     user.launch()  # "shall we carry on?" ... and the user walks away
     user.end_session("EXCEEDED_MAX_REPROMPTS")
-    assert "Last time you stopped at Lean straight and bend, set one of three" in user.launch().text
+    assert "carry on with Lean straight and bend, set two of three" in user.launch().text
     resumed = user.say("AMAZON.NextIntent")  # "next" to the offer means carry on, not skip ahead
-    assert resumed.ssml.replace("Let's carry on. ", "") == set_one.ssml
+    assert resumed.text.startswith("Let's carry on. Set two of three.")

@@ -12,25 +12,26 @@ from .answers import NoHandler, YesHandler
 from .audio import (AUDIO_INTENT_HANDLERS, LoopOffHandler, LoopOnHandler, PlayAudioHandler, ShuffleOffHandler,
                     ShuffleOnHandler)
 from .base import Deps, IntentHandler, RequestTypeHandler, Turn
+from .breather import BreakHandler
 from .errors import ErrorHandler
 from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
 from .info import HelpHandler, HowToHandler, WhereAmIHandler
 from .launch import LaunchHandler
 from .playback import PLAYBACK_HANDLERS
-from .routine import (GoToExerciseHandler, NextHandler, PreviousHandler, RepeatHandler, ResumeHandler,
-                      SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
-from .safety import HurtsIntentHandler
+from .routine import (GoToExerciseHandler, IntroHandler, NextHandler, PreviousHandler, ReadyHandler, RepeatHandler,
+                      ResumeHandler, SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
+from .safety import HurtsIntentHandler, SensationHandler
 from .session import (CancelHandler, ExceptionEncounteredHandler, NavigateHomeHandler, PauseHandler,
                       SessionEndedHandler, StopHandler)
 from .screen import SCREEN_HANDLERS, ScreenInterceptor
 from .state import LoadStateInterceptor, SaveStateInterceptor
 
 INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
-    StartRoutineHandler, NextHandler, PreviousHandler, RepeatHandler, StartOverHandler, ResumeHandler,
-    SkipExerciseHandler, GoToExerciseHandler,
+    StartRoutineHandler, NextHandler, ReadyHandler, PreviousHandler, RepeatHandler, StartOverHandler, ResumeHandler,
+    SkipExerciseHandler, GoToExerciseHandler, IntroHandler, BreakHandler,
     WhereAmIHandler, HowToHandler, HelpHandler,
     SlowerHandler, FasterHandler, EasierHandler, HarderHandler,
-    HurtsIntentHandler,
+    HurtsIntentHandler, SensationHandler,
     YesHandler, NoHandler,
     PauseHandler, StopHandler, CancelHandler, NavigateHomeHandler,
     PlayAudioHandler, LoopOnHandler, LoopOffHandler, ShuffleOnHandler, ShuffleOffHandler,

@@ -5,12 +5,12 @@ from ask_sdk_model import Response
 
 from routine_graph import navigation
 
-from ..session_state import (MODE_VOICE, QUESTION_HURT, QUESTION_RESUME, QUESTION_RESUME_AUDIO, QUESTION_START,
-                             QUESTION_START_OVER)
-from .audio import resume_audio
 from ..routines import Course
+from ..session_state import (MODE_VOICE, QUESTION_GENTLY, QUESTION_HURT, QUESTION_RESUME, QUESTION_RESUME_AUDIO,
+                             QUESTION_START, QUESTION_START_OVER)
+from .audio import resume_audio
 from .base import Turn
-from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, play, resume_target, start_run
+from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, carry_on_target, go_on, play, start_run
 
 GOODBYE_SAVED = "Okay. I've kept your place for next time. Take care."
 
@@ -23,8 +23,7 @@ class YesHandler(CourseHandler):
         question = state.pending_question(turn.session_id)
         state.clear_question()
         if question == QUESTION_RESUME and state.in_progress:
-            block, part = resume_target(course, state.place)
-            return play(turn, course, block, part, "Good. Let's carry on.")
+            return play(turn, course, *carry_on_target(turn, course), "Good. Let's carry on.")
         if question == QUESTION_RESUME_AUDIO and state.audio is not None:
             return resume_audio(turn, "Good. Carrying on.")
         if question in (QUESTION_START, QUESTION_START_OVER) or (question == QUESTION_RESUME and not state.in_progress):
@@ -38,8 +37,14 @@ class YesHandler(CourseHandler):
             if target is None:
                 return turn.reply(f"{GOODBYE_SAVED} Rest well.", end=True)
             return play(turn, course, target, 0, "Okay, we'll leave that one for today. Only carry on if you feel comfortable.")
-        if state.in_progress:
-            return turn.reply("Say next to carry on, repeat to hear that again, or help to hear what you can say.", REPROMPT_GO_ON)
+        if question == QUESTION_GENTLY:
+            lead = "Okay. Go gently, and only as far as feels comfortable."
+            if state.in_progress and not turn.routine_changed:
+                return play(turn, course, *carry_on_target(turn, course), lead)
+            return start_run(turn, course, lead=lead)
+        if state.in_progress and not turn.routine_changed:
+            # "Okay" after "say next when you're in position": nothing was asked, so it means go on.
+            return go_on(turn, course)
         return turn.reply("Say start to begin the routine, or help to hear what you can say.", REPROMPT_START)
 
 
@@ -62,6 +67,9 @@ class NoHandler(CourseHandler):
                               "or stop to finish for now.", "Say start to follow along by voice, or stop to finish.")
         if question == QUESTION_START:
             return turn.reply("Alright. Come back whenever you're ready. Take care.", end=True)
+        if question == QUESTION_GENTLY:
+            kept = " I've kept your place." if state.in_progress else ""
+            return turn.reply(f"That's fine. Rest today, and come back when you feel ready.{kept} Take care.", end=True)
         if question == QUESTION_HURT:
             if state.in_progress and course.graph.blocks[state.place.block].exercise is None:
                 return turn.reply("Alright, we'll carry on gently. Only go as far as feels safe. "

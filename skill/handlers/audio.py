@@ -12,14 +12,15 @@ from ask_sdk_model import Response
 
 from ..audio_player import next_chapter, previous_chapter, rewound
 from ..audio_state import FINISHED
-from ..audio_tracks import Track
+from ..audio_tracks import Chapter, Track
+from ..durations import track_seconds_left
 from ..routines import Course
 from ..session_state import MODE_AUDIO, MODE_VOICE, QUESTION_RESUME_AUDIO
 from ..speech import esc
 from .audio_flow import (audio_in_charge, current_spot, current_track, halt, note_sentence, playing_now, respond,
                          start_stream, stop_stream)
 from .base import IntentHandler, Turn
-from .flow import minutes_phrase, no_routines, play, resume_target, start_run
+from .flow import minutes_phrase, no_routines, play, resume_target, start_run, where_phrase
 from .safety import HurtsIntentHandler
 
 REPROMPT_AUDIO = "Say resume to carry on listening, or start to follow along by voice."
@@ -73,7 +74,7 @@ class PlayAudioHandler(IntentHandler):
         first = track.chapters[0]
         return start_stream(turn, track, 0, first,
                             f"Here's the audio version of {esc(track.routine_title)}. It takes "
-                            f"{minutes_phrase(track.duration_ms / 1000)}. Say pause at any time.")
+                            f"{minutes_phrase(track_seconds_left(track))}. Say pause at any time.")
 
 
 def available_track(turn: Turn, course: Course) -> tuple[Track | None, str]:
@@ -231,13 +232,29 @@ class AudioWhereAmIHandler(AudioIntentHandler):
             return turn.reply("You've finished the audio version. Well done. Say start over to hear it again.",
                               "Say start over to hear it again, or stop to finish.")
         spot = current_spot(turn, track)
-        chapter = spot.chapter
-        left = minutes_phrase(max(0, track.duration_ms - spot.offset_ms) / 1000)
-        where = f"{esc(chapter.title)}, part {chapter.index + 1} of {len(track.chapters)}"
+        where = chapter_phrase(turn, track, spot.chapter)
+        left = _capital(minutes_phrase(track_seconds_left(track, spot.offset_ms)))
         if playing_now(turn.handler_input):
-            # Ending the session without a directive lets the stream carry on after the answer.
-            return respond(turn, None, f"You're listening to {where}. There's {left} left.")
-        return turn.reply(f"We paused at {where}. There's {left} left. Say resume to carry on listening.", REPROMPT_AUDIO)
+            # Short, because the stream carries on right after it (no directive, the session ends).
+            return respond(turn, None, f"{_capital(where)}. {left} left.")
+        return turn.reply(f"We paused at {where}. {left} left. Say resume to carry on listening.", REPROMPT_AUDIO)
+
+
+def chapter_phrase(turn: Turn, track: Track, chapter: Chapter) -> str:
+    """A chapter as the voice guide names its place ("Good morning, set two of three"), not as a
+    track's chapter list numbers it: the chapters are the routine's blocks, which mean something to
+    the listener, and "part 3 of 14" does not. The chapter's own title if the routine has changed
+    since the track was built."""
+    course = turn.deps.library.course(track.routine, track.level, track.pace)
+    block = chapter.block
+    if course is None or block is None or not 0 <= block < len(course.graph.blocks) \
+            or course.graph.blocks[block].title != chapter.title:
+        return esc(chapter.title)
+    return where_phrase(course, block)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class AudioHelpHandler(AudioIntentHandler):

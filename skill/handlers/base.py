@@ -132,6 +132,12 @@ class Turn:
                 block, part = self._course.clamp(state.place.block, state.place.part)
                 if (block, part) != (state.place.block, state.place.part):
                     state.place = type(state.place)(block, part, state.place.done, state.place.finished)
+                if (not state.place.finished and not state.place.done and self.session_id is not None
+                        and state.played_in == self.session_id):
+                    # They have just heard this chunk: going on from it opens with the rest in between
+                    # (a rest is for moving on, not for repeating a set, coming back another day, or
+                    # after a break they asked for, which was their rest).
+                    self._course = self._course.seen_from(block, part)
         return self._course
 
     def refresh_course(self) -> Course | None:

@@ -6,19 +6,26 @@ person, one instruction at a time, and always how to go on.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import replace
 
 from ask_sdk_model import Response
 
-from routine_graph.words import number_words
+from routine_graph.words import number_words, seconds_words
 
 from ..routines import Course
-from ..session_state import QUESTION_START, Place, iso
+from ..session_state import QUESTION_RESUME, QUESTION_START, Place, iso
+from ..durations import routine_seconds
 from ..speech import Chunk, esc
 from .audio_flow import leave_audio
 from .base import IntentHandler, Turn
 
 REPROMPT_GO_ON = "Say next when you're ready, or repeat to hear that again."
 REPROMPT_START = "Say start when you're ready, or help to hear what you can say."
+# What a returning user hears instead of the whole introduction.
+SHORT_INTRO = ("Let's begin. Remember: move slowly, within a range that feels safe, and breathe out as you move. "
+               "If anything hurts, stop, and tell me it hurts. "
+               "Say hear the introduction if you'd like it in full.")
 WEEK = dt.timedelta(days=7)
 
 _ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
@@ -58,51 +65,102 @@ def where_phrase(course: Course, block: int) -> str:
 
 
 def next_line(course: Course, chunk: Chunk) -> str:
-    """What the user says to go on after this chunk."""
+    """What the user says to go on after this chunk, and what that brings.
+
+    The rest between two blocks opens the second one (speech.plan_block), so after a set the line
+    says the rest comes next: "say next, and we'll rest for thirty seconds before set two". When a
+    rest would not fit with the set after it, it ends this block instead and only its countdown
+    opens the next: then the line after it just says what comes.
+    """
     graph = course.graph
     block = graph.blocks[chunk.block]
+    rest = graph.trailing_rest(chunk.block) if chunk.block + 1 < len(graph.blocks) else ()
+    following = graph.blocks[chunk.block + 1] if chunk.block + 1 < len(graph.blocks) else None
     if not chunk.last:
         if chunk.cut in ("hold",):
             return "Stay there if you can. Say next to carry on."
         if chunk.cut in ("rest", "pause"):
             return "Keep resting. Say next when you're ready to carry on."
+        opening = course.chunk(chunk.block, chunk.part + 1).first_step
+        if rest and opening == rest[0].index:
+            return _rest_line(rest, _what(course, following))
+        side = graph.steps[opening].position
+        if side.side and side.rep is None:  # the next part starts with "Now switch to your right side."
+            return f"When you're ready for your {esc(side.side)} side, say next."
         return "Say next to carry on."
-    if chunk.block + 1 >= len(graph.blocks):
+    if following is None:
         return ""
-    following = graph.blocks[chunk.block + 1]
     if block.kind == "intro":
         return "When you're ready for the first exercise, say next."
-    if following.kind == "set":
-        if block.kind == "setup":
-            return f"When you're in position, say next to start set {number_words(following.set)}."
-        return f"When you're ready, say next for set {number_words(following.set)}."
-    if following.kind == "setup":
-        info = graph.exercises[following.exercise - 1]
-        return f"When you're ready, say next for the next exercise, {esc(info.name)}."
-    return "When you're ready, say next to finish."
+    what = _what(course, following)
+    if rest and not chunk.ends_with_rest:
+        return _rest_line(rest, what)
+    if following.kind == "set" and block.kind == "setup":
+        return f"When you're in position, say next to start {what}."
+    if following.kind == "outro":
+        return "When you're ready, say next to finish."
+    return f"When you're ready, say next for {what}."
 
 
-def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "") -> Response:
-    """Give the chunk at (block, part) and move the user's place there."""
+def _what(course: Course, block) -> str:
+    if block.kind == "set":
+        return f"set {number_words(block.set)}"
+    if block.kind == "setup":
+        return f"the next exercise, {esc(course.graph.exercises[block.exercise - 1].name)}"
+    return "the finish"
+
+
+def _rest_line(rest, what: str) -> str:
+    seconds = next(step.seconds for step in rest if step.kind == "rest")
+    return f"When you're ready, say next, and we'll rest for {seconds_words(seconds)} seconds before {what}."
+
+
+def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "", *, full_intro: bool = False) -> Response:
+    """Give the chunk at (block, part) and move the user's place there.
+
+    The introduction is said in full the first time; a returning user gets a one-line reminder in
+    its place (`full_intro` when they asked for it). The routine's safety notice, which ends the
+    introduction, is said once a session.
+    """
     state = turn.state
+    graph = course.graph
     block, part = course.clamp(block, part)
     chunk = course.chunk(block, part)
+    body = chunk.ssml
+    if graph.blocks[block].kind == "intro":
+        if not full_intro and state.is_returning(turn.session_id):
+            # The reminder stands for the whole block: "next" goes on to the first exercise.
+            chunk = course.chunks(block)[-1]
+            part, body = chunk.part, SHORT_INTRO
+        else:
+            body = _intro_body(turn, course, chunk, asked=full_intro)
     was_finished = state.place is not None and state.place.finished
     leave_audio(turn)  # a voice chunk means the voice guide is in charge now
     state.clear_question()
     state.played_in = turn.session_id
     if state.run_started is None:
         state.run_started = iso(turn.now())
-    is_end = chunk.last and block == len(course.graph.blocks) - 1
+        state.run_exercised = False
+    if graph.blocks[block].kind == "set":
+        state.run_exercised = True
+    is_end = chunk.last and block == len(graph.blocks) - 1
     speech = [lead] if lead else []
-    speech.append(chunk.ssml)
+    speech.append(body)
     if is_end:
         state.place = Place(block, part, finished=True)
+        counted = state.run_exercised or was_finished
         if not was_finished:
-            state.record_completion(course.graph.routine_id, course.graph.level, course.graph.pace, turn.now())
+            # A run with every exercise skipped is not a session done: only a run with at least one
+            # set goes in the history.
+            if state.run_exercised:
+                state.record_completion(graph.routine_id, graph.level, graph.pace, turn.now())
             state.run_started = None
+            state.run_exercised = False
         count = state.sessions_since(turn.now() - WEEK)
-        speech.append(f"That's your {ordinal(count)} session this week." if count else "")
+        if not counted:
+            speech.append("We skipped all the exercises this time, so I won't count this one as a session.")
+        elif count:
+            speech.append(f"That's your {ordinal(count)} session this week.")
         speech.append("Take care, and see you next time.")
         return turn.reply(_join(speech), end=True)
     state.place = Place(block, part)
@@ -110,11 +168,27 @@ def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "") 
     return turn.reply(_join(speech), REPROMPT_GO_ON)
 
 
-def start_run(turn: Turn, course: Course, block: int = 0, lead: str = "") -> Response:
+def _intro_body(turn: Turn, course: Course, chunk: Chunk, asked: bool = False) -> str:
+    """The introduction as written, without the safety notice if it was already said this session
+    (a new user hears it when the skill opens, just before saying start) unless they `asked` for it."""
+    state = turn.state
+    if state.intro_heard_in is None:
+        state.intro_heard_in = turn.session_id
+    notice = esc(course.graph.safety or "")
+    if not notice or notice not in chunk.ssml:
+        return chunk.ssml
+    if not asked and state.safety_said_in is not None and state.safety_said_in == turn.session_id:
+        return re.sub(re.escape(notice) + r"(?:<break [^>]*/>)*", "", chunk.ssml, count=1).strip()
+    state.safety_said_in = turn.session_id
+    return chunk.ssml
+
+
+def start_run(turn: Turn, course: Course, block: int = 0, lead: str = "", *, full_intro: bool = False) -> Response:
     """Begin a fresh run of the routine at `block` (the intro by default)."""
     turn.state.place = None
     turn.state.run_started = iso(turn.now())
-    return play(turn, course, block, 0, lead)
+    turn.state.run_exercised = False
+    return play(turn, course, block, 0, lead, full_intro=full_intro)
 
 
 def resume_target(course: Course, place: Place) -> tuple[int, int]:
@@ -125,10 +199,37 @@ def resume_target(course: Course, place: Place) -> tuple[int, int]:
     return block, part
 
 
+def carry_on_target(turn: Turn, course: Course) -> tuple[int, int]:
+    """Where "carry on" goes: like resume_target, and a chunk given earlier in this same session
+    counts as heard (saying "continue" after a set means the next set, not that set again)."""
+    place = turn.state.place
+    if turn.state.played_this_session(turn.session_id):
+        place = replace(place, done=True)
+    return resume_target(course, place)
+
+
+def go_on(turn: Turn, course: Course) -> Response:
+    """What "next" does, in every state (shared by next, "I'm ready", and a yes that answers nothing)."""
+    place = turn.state.place
+    if turn.routine_changed:
+        return not_started(turn, course)
+    if place is None:
+        return start_run(turn, course)
+    if place.finished:
+        return finished_line(turn)
+    if turn.state.pending_question(turn.session_id) == QUESTION_RESUME:
+        # "Shall we carry on from there?" - "Next." means carry on, not skip what they missed.
+        return play(turn, course, *carry_on_target(turn, course), "Let's carry on.")
+    target = course.next_place(*course.clamp(place.block, place.part))
+    if target is None:  # only reachable if the outro was never marked finished
+        return finished_line(turn)
+    return play(turn, course, *target)
+
+
 def offer_start(turn: Turn, course: Course, lead: str = "") -> Response:
     graph = course.graph
     turn.state.ask(QUESTION_START, turn.session_id)
-    text = f"{esc(graph.title)} takes {minutes_phrase(graph.total_seconds)}. Say start when you're ready."
+    text = f"{esc(graph.title)} takes {minutes_phrase(routine_seconds(turn.deps, course))}. Say start when you're ready."
     return turn.reply(_join([lead, text]), REPROMPT_START)
 
 

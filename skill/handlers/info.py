@@ -5,6 +5,7 @@ from ask_sdk_model import Response
 
 from routine_graph.words import number_words
 
+from ..durations import routine_seconds, seconds_left
 from ..routines import Course, find_exercise
 from ..speech import esc
 from .base import Turn
@@ -22,12 +23,13 @@ class WhereAmIHandler(CourseHandler):
         graph, place = course.graph, turn.state.place
         if place is None or turn.routine_changed:
             return turn.reply(f"We haven't started yet. {esc(graph.title)} takes "
-                              f"{minutes_phrase(graph.total_seconds)}. Say start when you're ready.", REPROMPT_START)
+                              f"{minutes_phrase(routine_seconds(turn.deps, course))}. Say start when you're ready.",
+                              REPROMPT_START)
         if place.finished:
             return turn.reply("You've finished the routine. Well done. Say start over to go through it again.",
                               "Say start over to go again, or stop to finish.")
         block = graph.blocks[place.block]
-        left = minutes_phrase(course.seconds_from(place.block, place.part))
+        left = minutes_phrase(seconds_left(turn.deps, course, place.block, place.part))
         count = number_words(len(graph.exercises))
         if block.kind == "intro":
             text = f"We're in the introduction. Then come {count} exercises, {left} in all."

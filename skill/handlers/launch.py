@@ -6,10 +6,12 @@ from ask_sdk_model import Response
 from routine_graph.words import number_words
 
 from ..session_state import QUESTION_RESUME, QUESTION_START
+from ..durations import routine_seconds
 from ..speech import esc
 from .audio import audio_to_resume, offer_audio_resume
 from .base import RequestTypeHandler, Turn
-from .flow import REPROMPT_START, exercise_list, minutes_phrase, no_routines, resume_target, sessions_this_week, where_phrase
+from .flow import (REPROMPT_START, carry_on_target, exercise_list, minutes_phrase, no_routines, sessions_this_week,
+                   where_phrase)
 
 
 class LaunchHandler(RequestTypeHandler):
@@ -24,12 +26,13 @@ class LaunchHandler(RequestTypeHandler):
         graph = course.graph
         if new_user:
             state.ask(QUESTION_START, turn.session_id)
+            state.safety_said_in = turn.session_id  # so the introduction, next, need not say it again
             count = len(graph.exercises)
             exercises = "one exercise" if count == 1 else f"{number_words(count)} exercises"
             return turn.reply(
                 f"Welcome to my back routine. I'll guide you through {esc(graph.title)}. "
                 f"There {'is' if count == 1 else 'are'} {exercises}: {exercise_list(course)}. "
-                f"It takes {minutes_phrase(graph.total_seconds)}, and I'll wait for you between sets, "
+                f"It takes {minutes_phrase(routine_seconds(turn.deps, course))}, and I'll wait for you between sets, "
                 f"so you set the pace. {esc(graph.safety)} When you're ready, say start.",
                 REPROMPT_START,
             )
@@ -40,7 +43,7 @@ class LaunchHandler(RequestTypeHandler):
         if not turn.routine_changed and audio_to_resume(turn):
             return offer_audio_resume(turn, welcome)
         if state.in_progress and not turn.routine_changed:
-            block, _ = resume_target(course, state.place)
+            block, _ = carry_on_target(turn, course)
             state.ask(QUESTION_RESUME, turn.session_id)
             if state.place.done and block != state.place.block:
                 where = f"Last time you finished {where_phrase(course, state.place.block)}. Shall we carry on with {where_phrase(course, block)}?"
@@ -50,7 +53,7 @@ class LaunchHandler(RequestTypeHandler):
         state.ask(QUESTION_START, turn.session_id)
         level = f" at the {esc(graph.level)} level" if len(turn.deps.library.get(graph.routine_id).levels) > 1 else ""
         return turn.reply(
-            f"{welcome} {esc(graph.title)} takes {minutes_phrase(graph.total_seconds)}{level}. "
+            f"{welcome} {esc(graph.title)} takes {minutes_phrase(routine_seconds(turn.deps, course))}{level}. "
             "Say start when you're ready.",
             REPROMPT_START,
         )

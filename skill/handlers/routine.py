@@ -1,4 +1,5 @@
-"""Moving through the routine: start, next, previous, repeat, start over, resume, skip, go to."""
+"""Moving through the routine: start, next ("I'm ready"), previous, repeat, start over, resume, skip,
+go to, and the introduction on request."""
 from __future__ import annotations
 
 from ask_sdk_model import Response
@@ -7,10 +8,12 @@ from routine_graph import navigation
 from routine_graph.words import number_words
 
 from ..routines import Course, find_exercise
-from ..session_state import QUESTION_RESUME
-from ..speech import esc
+from ..session_state import QUESTION_START_OVER
+from ..speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, esc
+from .audio_flow import leave_audio
 from .base import IntentHandler, Turn
-from .flow import CourseHandler, finished_line, no_routines, not_started, play, resume_target, start_run
+from .flow import (REPROMPT_GO_ON, CourseHandler, carry_on_target, finished_line, go_on, no_routines, not_started,
+                   play, start_run, where_phrase)
 
 _NUMBER_WORDS = {number_words(n): n for n in range(1, 101)}
 
@@ -42,9 +45,14 @@ class StartRoutineHandler(IntentHandler):
         course = turn.course()
         if course is None:
             return no_routines(turn)
+        if state.pending_question(turn.session_id) == QUESTION_START_OVER:
+            return start_run(turn, course)  # "Would you like to start from the beginning?" - "Start."
         if state.in_progress and not turn.routine_changed:
-            block, part = resume_target(course, state.place)
-            return play(turn, course, block, part, "Let's carry on where you left off. You can say start over at any time to begin again.")
+            target = carry_on_target(turn, course)
+            if state.played_this_session(turn.session_id):
+                # "When you're in position, say next to start set one." - "Start."
+                return play(turn, course, *target)
+            return play(turn, course, *target, "Let's carry on where you left off. You can say start over at any time to begin again.")
         return start_run(turn, course)
 
 
@@ -52,20 +60,13 @@ class NextHandler(CourseHandler):
     intent_name = "AMAZON.NextIntent"
 
     def respond_with(self, turn: Turn, course: Course) -> Response:
-        place = turn.state.place
-        if turn.routine_changed:
-            return not_started(turn, course)
-        if place is None:
-            return start_run(turn, course)
-        if place.finished:
-            return finished_line(turn)
-        if turn.state.pending_question(turn.session_id) == QUESTION_RESUME:
-            # "Shall we carry on from there?" - "Next." means carry on, not skip what they missed.
-            return play(turn, course, *resume_target(course, place), "Let's carry on.")
-        target = course.next_place(*course.clamp(place.block, place.part))
-        if target is None:  # only reachable if the outro was never marked finished
-            return finished_line(turn)
-        return play(turn, course, *target)
+        return go_on(turn, course)
+
+
+class ReadyHandler(NextHandler):
+    """'I'm ready', 'done', 'okay I'm in position': the same as next, whatever the state."""
+
+    intent_name = "ReadyIntent"
 
 
 class PreviousHandler(CourseHandler):
@@ -109,18 +110,22 @@ class ResumeHandler(CourseHandler):
             if state.place is not None and state.place.finished:
                 return finished_line(turn)
             return not_started(turn, course)
-        block, part = resume_target(course, state.place)
-        return play(turn, course, block, part, "Let's carry on.")
+        return play(turn, course, *carry_on_target(turn, course), "Let's carry on.")
 
 
 class SkipExerciseHandler(CourseHandler):
+    """'skip this exercise', and 'skip the intro' (in the introduction, or before starting)."""
+
     intent_name = "SkipExerciseIntent"
 
     def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
-        if place is None or turn.routine_changed:
-            return not_started(turn, course)
         graph = course.graph
+        if not turn.state.in_progress or turn.routine_changed:
+            first = navigation.goto_exercise(graph, 1)
+            if first is None:
+                return not_started(turn, course)
+            return start_run(turn, course, first, "Okay, straight to the first exercise.")
         current = graph.blocks[place.block]
         target = navigation.skip_exercise(graph, place.block)
         if target is None or current.kind == "outro":
@@ -176,3 +181,36 @@ class GoToExerciseHandler(CourseHandler):
         if value.isdigit():
             return int(value)
         return _NUMBER_WORDS.get(value)
+
+
+class IntroHandler(CourseHandler):
+    """'play the introduction', 'tell me the safety advice again': the introduction in full, with the
+    safety notice. Before a run it starts one; during a run it is an aside that keeps the place."""
+
+    intent_name = "IntroIntent"
+
+    def respond_with(self, turn: Turn, course: Course) -> Response:
+        state = turn.state
+        if not state.in_progress or turn.routine_changed:
+            return start_run(turn, course, full_intro=True)
+        graph = course.graph
+        place = state.place
+        if graph.blocks[place.block].kind == "intro":
+            return play(turn, course, place.block, 0, full_intro=True)
+        chunks = course.chunks(0)
+        where = where_phrase(course, place.block)
+        if sum(c.seconds for c in chunks) > BODY_AUDIO_BUDGET or sum(len(c.ssml) for c in chunks) > BODY_CHAR_BUDGET:
+            # Too long to say in one reply: it becomes the place, and the user is told how to get back.
+            back = graph.blocks[place.block].exercise
+            how = f"say go to exercise {number_words(back)}" if back else "say next"
+            return play(turn, course, 0, 0, f"Here's the introduction. You were at {where}: to get back there "
+                                           f"afterwards, {how}.", full_intro=True)
+        # An aside: nothing about the place changes, so "next" (or a pending "shall we carry on?")
+        # goes on exactly as it would have before.
+        leave_audio(turn)
+        state.safety_said_in = turn.session_id
+        if state.intro_heard_in is None:
+            state.intro_heard_in = turn.session_id
+        intro = " ".join(c.ssml for c in chunks)
+        return turn.reply(f"Here's the introduction. {intro} That's the introduction. We were at {where}. "
+                          "Say next to carry on from there.", REPROMPT_GO_ON)

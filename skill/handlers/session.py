@@ -1,7 +1,8 @@
 """Ending and pausing: Pause, Stop, Cancel, NavigateHome, SessionEnded, System.ExceptionEncountered.
 
 The user's place is in persistent attributes, saved after every response, so ending a session loses
-nothing; these handlers only say goodbye in a way that tells the user how to come back.
+nothing; these handlers only say goodbye in a way that tells the user how to come back. A chunk given
+in the session that ends counts as heard, so coming back offers the part after it, not the same again.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .flow import where_phrase
 
 def _goodbye(turn: Turn, opening: str) -> Response:
     course = turn.course()
+    turn.state.mark_heard(turn.session_id)
     if course is not None and turn.state.in_progress and not turn.routine_changed:
         where = where_phrase(course, turn.state.place.block)
         return turn.reply(f"{opening} We stopped at {where}, and I've saved your place. "
@@ -58,9 +60,9 @@ class SessionEndedHandler(RequestTypeHandler):
             error = getattr(request, "error", None)
             turn.deps.log.warning("session ended with an error: %s %s", getattr(getattr(error, "object_type", None), "value", None),
                                   getattr(error, "message", None))
-        if reason == "EXCEEDED_MAX_REPROMPTS":
-            # Alexa only reprompts after the whole response was spoken: the user heard the chunk
-            # through, so coming back should go on to the next one rather than repeat it.
+        if reason in ("EXCEEDED_MAX_REPROMPTS", "USER_INITIATED"):
+            # Alexa only reprompts after the whole response was spoken, and "exit" is said after a
+            # part as "stop" is: the user is done with the chunk, so coming back goes on to the next.
             turn.state.mark_heard(turn.session_id)
         turn.state.clear_question()
         return turn.silent()
