@@ -255,3 +255,11 @@ def test_skill_package_command_writes_and_checks(tmp_path):
     package = json.loads((tmp_path / "pkg" / "skill.json").read_text())
     assert package["manifest"]["apis"]["custom"]["endpoint"]["uri"] == "https://back.example.org/alexa"
     assert len(list((tmp_path / "pkg" / "interactionModels" / "custom").glob("*.json"))) == 5
+
+
+def test_the_model_stays_within_our_size_budget(model):
+    """docs/architecture.md ("Why the model is large"): templates can multiply quickly; keep the model
+    small enough to upload and build fast."""
+    samples = sum(len(i.get("samples", [])) for i in model["interactionModel"]["languageModel"]["intents"])
+    assert samples <= 40_000
+    assert len(json.dumps(model, separators=(",", ":"))) <= 1_500_000
