@@ -10,6 +10,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -28,6 +29,11 @@ class BuildError(Exception):
     """A build that cannot go on; the message says why and what to do. Nothing built is lost."""
 
 
+class BuildInputError(BuildError):
+    """The routine file or the build's options are wrong, found before anything was written: the
+    same mistake `validate` reports, and the same exit status (2) as every command's bad input."""
+
+
 @dataclass(frozen=True)
 class BuildSettings:
     engine: str = "piper"
@@ -39,12 +45,27 @@ class BuildSettings:
 
     def make_engine(self):
         from .engines.base import EngineError
-        from .engines.registry import get_engine
+        from .engines.registry import available_engines, get_engine
 
+        if self.engine not in available_engines():
+            raise BuildInputError(f"unknown engine {self.engine!r}; choose one of: {', '.join(available_engines())}")
         try:
             return get_engine(self.engine, **dict(self.engine_options))
         except EngineError as exc:
-            raise BuildError(str(exc)) from None
+            # Options the engine does not take are a usage mistake; anything else (a voice package
+            # missing, a library that will not load) is this machine's.
+            error = BuildInputError if isinstance(exc.__cause__, TypeError) else BuildError
+            raise error(str(exc)) from None
+
+    def check_format(self) -> None:
+        from .mp3 import Mp3Format
+
+        if not 0.25 <= self.rate <= 4.0:
+            raise BuildInputError(f"speaking rate {self.rate:g} is out of range; use 0.25 to 4 (1 is normal)")
+        try:
+            Mp3Format(self.sample_rate, self.bitrate_kbps)
+        except ValueError as exc:
+            raise BuildInputError(str(exc)) from None
 
 
 @dataclass
@@ -88,6 +109,12 @@ class Builder:
 
     # -- public ---------------------------------------------------------------------------------
 
+    def check_settings(self) -> dict:
+        """The settings as recorded in manifests, after checking them: BuildInputError for an
+        unknown engine or voice, options the engine does not take, or an impossible MP3 format."""
+        self.settings.check_format()
+        return self._settings_doc()
+
     def build(self, routine_file: Path, levels: list[str] | None = None) -> BuildReport:
         started = time.perf_counter()
         routine_file = Path(routine_file)
@@ -96,17 +123,22 @@ class Builder:
         try:
             source = routine_file.read_bytes()
         except OSError as exc:
-            raise BuildError(f"cannot read {routine_file}: {exc.strerror or exc}") from None
+            raise BuildInputError(f"cannot read {routine_file}: {exc.strerror or exc}") from None
+        settings_doc = self.check_settings()
         target = self.out_dir / routine_id
+        routine = None
+        if not (target / MANIFEST_NAME).is_file():
+            # Nothing built yet, so nothing can be up to date: check the routine before making its
+            # folder, so that a refused build leaves nothing behind.
+            routine = self._load(routine_file, levels)
         self._make_dir(target)
         with self._lock(target):
             old = read_manifest(target)
-            settings_doc = self._settings_doc()
             if self._is_up_to_date(old, target, _sha256(source), settings_doc, levels):
                 report.up_to_date = True
                 report.levels = levels or old["all_levels"]
             else:
-                self._build_locked(routine_file, target, source, settings_doc, levels, old, report)
+                self._build_locked(routine_file, target, source, settings_doc, levels, old, report, routine)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -132,7 +164,7 @@ class Builder:
         try:
             voice = resolve_voice(engine, self.settings.voice)
         except EngineError as exc:
-            raise BuildError(str(exc)) from None
+            raise BuildInputError(str(exc)) from None
         doc = asdict(self.settings)
         doc.update(voice=voice, engine_version=engine.version, builder=BUILDER_VERSION,
                    engine_options=dict(self.settings.engine_options))
@@ -159,27 +191,31 @@ class Builder:
             return False  # a level was removed from the routine: its outputs must go
         return True
 
+    def _load(self, routine_file: Path, levels: list[str] | None):
+        from routine_graph import RoutineError, UnknownLevelError, load_routine
+
+        try:
+            routine = load_routine(routine_file)
+        except RoutineError as exc:
+            raise BuildInputError(str(exc)) from None
+        unknown = [lv for lv in levels or () if lv not in routine.levels]
+        if unknown:
+            raise BuildInputError(str(UnknownLevelError(unknown[0], list(routine.levels))))
+        return routine
+
     def _build_locked(self, routine_file: Path, target: Path, source: bytes, settings_doc: dict,
-                      levels: list[str] | None, old: dict | None, report: BuildReport) -> None:
-        from routine_graph import RoutineError, UnknownLevelError, expand, load_routine
+                      levels: list[str] | None, old: dict | None, report: BuildReport, routine=None) -> None:
+        from routine_graph import expand
 
         from .mp3 import Mp3Format
         from .timeline import TimelineError, build_timeline, cue_texts
         from .tracks import track_specs
 
-        try:
-            routine = load_routine(routine_file)
-        except RoutineError as exc:
-            raise BuildError(str(exc)) from None
+        if routine is None:
+            routine = self._load(routine_file, levels)
         all_levels = list(routine.levels)
         chosen = levels or all_levels
-        unknown = [lv for lv in chosen if lv not in routine.levels]
-        if unknown:
-            raise BuildError(str(UnknownLevelError(unknown[0], all_levels)))
-        try:
-            fmt = Mp3Format(self.settings.sample_rate, self.settings.bitrate_kbps)
-        except ValueError as exc:
-            raise BuildError(str(exc)) from None
+        fmt = Mp3Format(self.settings.sample_rate, self.settings.bitrate_kbps)  # checked in check_settings
         graphs = {level: expand(routine, level) for level in chosen}
 
         texts: dict[str, None] = {}
@@ -354,7 +390,7 @@ class Builder:
         try:
             handle = open(target / LOCK_NAME, "a+")
         except OSError as exc:
-            raise BuildError(f"cannot write to {target}: {exc.strerror or exc}") from None
+            handle = self._read_only_lock(target, exc)
         with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -367,3 +403,17 @@ class Builder:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _read_only_lock(target: Path, exc: OSError):
+        """A handle to lock a folder we may only read. Checking that it is up to date writes nothing,
+        and flock() needs no write access; a build with work to do fails on its first write instead."""
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise BuildError(f"cannot write to {target}: {exc.strerror or exc}") from None
+        # The lock file if a build made one, else the folder itself: every build of this folder
+        # that cannot write picks the same one.
+        path = target / LOCK_NAME if (target / LOCK_NAME).exists() else target
+        try:
+            return os.fdopen(os.open(path, os.O_RDONLY), "rb", buffering=0)
+        except OSError:
+            raise BuildError(f"cannot write to {target}: {exc.strerror or exc}") from None

@@ -7,19 +7,27 @@ from pathlib import Path
 
 import click
 
+from audio_builder.engines.registry import DEFAULT_ENGINE, available_engines
 from routine_graph.catalog import resolve, routine_files, routines_dir
 from routine_graph.cli import routines_option
 from routine_graph.errors import UnknownRoutineError
+from routine_graph.words import plural
+
+# Exit statuses, the same in every command: 0 done, 1 the build failed while running, 2 bad input
+# or usage (a routine file, a level, an option) found before anything was written.
+OK, FAILED, BAD_INPUT = 0, 1, 2
+RATE_RANGE = (0.5, 2.0)  # what still sounds like speech; the engines accept 0.25 to 4
 
 
 def _options(f):
     for option in reversed([
         click.argument("routines", nargs=-1),
         click.option("--level", default="all", show_default=True, help="Level to build, or all."),
-        click.option("--engine", default="piper", show_default=True,
+        click.option("--engine", type=click.Choice(available_engines()), default=DEFAULT_ENGINE, show_default=True,
                      help="Text-to-speech engine: piper (offline), gtts (online), espeak (offline, robotic)."),
         click.option("--voice", default=None, help="Voice of the engine (default: its default voice)."),
-        click.option("--rate", type=float, default=1.0, show_default=True, help="Speaking rate (0.8 = slower)."),
+        click.option("--rate", type=click.FloatRange(*RATE_RANGE), default=1.0, show_default=True,
+                     help="Speaking rate, 0.5 to 2 (0.8 = slower)."),
         click.option("--lang", default=None, help="gtts only: language, e.g. en."),
         click.option("--tld", default=None, help="gtts only: accent by Google domain, e.g. co.uk, com.au."),
         click.option("--bitrate", type=int, default=64, show_default=True, help="MP3 bitrate in kbps (CBR, mono)."),
@@ -88,7 +96,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 def _run_build(routines, level, engine, voice, rate, lang, tld, bitrate, sample_rate, out_dir, cache_dir, quiet,
                routines_path, wait: bool) -> int:
-    from audio_builder.build import Builder, BuildError, BuildSettings
+    from audio_builder.build import Builder, BuildError, BuildInputError, BuildSettings
     from audio_builder.progress import Progress
 
     started = time.perf_counter()
@@ -97,10 +105,10 @@ def _run_build(routines, level, engine, voice, rate, lang, tld, bitrate, sample_
         files = [resolve(name, folder) for name in routines] if routines else routine_files(folder)
     except UnknownRoutineError as exc:
         click.echo(f"error: {exc}", err=True)
-        return 2
+        return BAD_INPUT
     if not files:
         click.echo(f"error: no routine files in {folder}/", err=True)
-        return 2
+        return BAD_INPUT
     options = tuple((k, v) for k, v in (("lang", lang), ("tld", tld)) if v)
     settings = BuildSettings(engine=engine, voice=voice, rate=rate, sample_rate=int(sample_rate),
                              bitrate_kbps=bitrate, engine_options=options)
@@ -111,37 +119,47 @@ def _run_build(routines, level, engine, voice, rate, lang, tld, bitrate, sample_
     builder = Builder(out_dir, cache_dir, settings, wait_for_lock=wait,
                       progress=lambda label, total: Progress(label, total, enabled=not quiet),
                       log=lambda line: click.echo(line, err=True))
+    try:
+        # Once, before any routine: a wrong option is wrong for all of them.
+        builder.check_settings()
+    except BuildError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return BAD_INPUT if isinstance(exc, BuildInputError) else FAILED
     levels = None if level == "all" else [level]
-    failed = 0
+    bad_input = failed = 0
     totals = dict(built=0, skipped=0, audio=0.0, synthesized=0)
     for file in files:
         try:
             report = builder.build(file, levels)
         except BuildError as exc:
-            failed += 1
-            click.echo(f"error: {exc}", err=True)
-            continue
-        except ValueError as exc:  # e.g. an unsupported bitrate for the sample rate
-            failed += 1
+            if isinstance(exc, BuildInputError):
+                bad_input += 1
+            else:
+                failed += 1
             click.echo(f"error: {exc}", err=True)
             continue
         if report.up_to_date:
             click.echo(f"{report.routine}: up to date ({', '.join(report.levels)})")
         else:
-            click.echo(f"{report.routine}: built {report.tracks_built} tracks, {report.tracks_skipped} unchanged; "
-                       f"{report.cues_synthesized} cues synthesized, {report.cues_cached} from cache; "
+            click.echo(f"{report.routine}: built {plural(report.tracks_built, 'track')}, {report.tracks_skipped} unchanged; "
+                       f"{plural(report.cues_synthesized, 'cue')} synthesized, {report.cues_cached} from cache; "
                        f"{report.audio_seconds / 60:.1f} min of audio written in {report.seconds:.1f} s")
-        for path in report.removed:
-            click.echo(f"  removed {path}")
+        if not quiet:
+            for path in report.removed:
+                click.echo(f"  removed {path}")
         totals["built"] += report.tracks_built
         totals["skipped"] += report.tracks_skipped
         totals["audio"] += report.audio_seconds
         totals["synthesized"] += report.cues_synthesized
-    if not routines and not failed:
+    if not routines and not failed and not bad_input:
         for path in builder.remove_orphans({f.stem for f in files}):
-            click.echo(f"removed {path} (its routine no longer exists)")
-    if len(files) > 1 or failed:
-        click.echo(f"total: {totals['built']} tracks built, {totals['skipped']} unchanged, {totals['synthesized']} cues "
-                   f"synthesized, {totals['audio'] / 60:.1f} min of audio, {time.perf_counter() - started:.1f} s"
-                   + (f"; {failed} routine(s) failed" if failed else ""))
-    return 1 if failed else 0
+            if not quiet:
+                click.echo(f"removed {path} (its routine no longer exists)")
+    problems = failed + bad_input
+    if len(files) > 1 or problems:
+        click.echo(f"total: {plural(totals['built'], 'track')} built, {totals['skipped']} unchanged, "
+                   f"{plural(totals['synthesized'], 'cue')} synthesized, {totals['audio'] / 60:.1f} min of audio, "
+                   f"{time.perf_counter() - started:.1f} s"
+                   + (f"; {plural(problems, 'routine')} failed" if problems else ""))
+    # A failure while building outranks bad input: something went wrong that fixing a file won't mend.
+    return FAILED if failed else BAD_INPUT if bad_input else OK

@@ -1,6 +1,7 @@
 """Find routine files: by id in the routines folder, or by path."""
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
@@ -40,9 +41,13 @@ def resolve(name: str, directory: Path) -> Path:
     if path.suffix in (".yaml", ".yml") or os.sep in name or "/" in name:
         if path.is_file():
             return path
-        raise UnknownRoutineError(f"no routine file at {name}")
+        nearby = [p.name for p in routine_files(path.parent)]
+        guess = difflib.get_close_matches(path.name, nearby, n=1, cutoff=0.6)
+        raise UnknownRoutineError(f"no routine file at {name}" + (f"; did you mean {path.parent / guess[0]}?" if guess else ""))
     for candidate in (directory / f"{name}.yaml", directory / f"{name}.yml"):
         if candidate.is_file():
             return candidate
-    known = ", ".join(p.stem for p in routine_files(directory)) or "none"
-    raise UnknownRoutineError(f"no routine {name!r} in {directory}/ (available: {known})")
+    stems = [p.stem for p in routine_files(directory)]
+    guess = difflib.get_close_matches(name.lower(), stems, n=1, cutoff=0.6)
+    hint = f"; did you mean {guess[0]}?" if guess else ""
+    raise UnknownRoutineError(f"no routine {name!r} in {directory}/{hint} (available: {', '.join(stems) or 'none'})")

@@ -9,6 +9,8 @@ import click
 
 from .catalog import resolve, routine_files, routines_dir
 from .errors import RoutineError, UnknownLevelError, UnknownRoutineError
+from .limits import PACE_RANGE
+from .words import plural
 
 routines_option = click.option(
     "--routines", "routines_path", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -38,31 +40,30 @@ def validate(files: tuple[Path, ...], routines_path: Path | None) -> None:
             bad += 1
             click.echo(str(exc), err=True)
             continue
-        click.echo(f"{path}: ok ({routine.title}; {len(routine.exercises)} exercises; levels {', '.join(routine.levels)})")
+        click.echo(f"{path}: ok ({routine.title}; {plural(len(routine.exercises), 'exercise')}; "
+                   f"levels {', '.join(routine.levels)})")
     if bad:
-        fail(f"{bad} of {len(paths)} routine file(s) have problems")
+        fail(f"{bad} of {plural(len(paths), 'routine file')} {'has' if bad == 1 else 'have'} problems")
 
 
 @click.command()
 @click.argument("routine")
 @click.option("--level", default=None, help="Level to expand (default: the routine's default_level).")
-@click.option("--pace", type=float, default=None, help="Multiplier on hold and move times (1.25 = slower).")
+@click.option("--pace", type=click.FloatRange(*PACE_RANGE), default=None,
+              help="Multiplier on hold and move times (1.25 = slower).")
 @click.option("--json", "as_json", is_flag=True, help="Print the steps as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Build folder: cue lengths measured there replace the estimates.")
 @routines_option
-def preview(routine: str, level: str | None, pace: float | None, as_json: bool, routines_path: Path | None) -> None:
+def preview(routine: str, level: str | None, pace: float | None, as_json: bool, out_dir: Path,
+            routines_path: Path | None) -> None:
     """Show the timeline of ROUTINE (an id or a path): what is said when, and for how long."""
-    graph = load_graph(routine, level, pace, routines_path)
-    if as_json:
-        steps = [dict(step.to_dict(), start=round(start, 3)) for step, start in zip(graph.steps, graph.starts)]
-        click.echo(json.dumps({"routine": graph.routine_id, "level": graph.level, "pace": graph.pace,
-                               "total_seconds": round(graph.total_seconds, 3), "steps": steps}, indent=1))
-        return
-    click.echo(f"{graph.title}  (level {graph.level}, pace {graph.pace:g}; durations of speech are estimates)")
-    click.echo(f"{'start':>8}  {'where':<34} what")
-    for step, start in zip(graph.steps, graph.starts):
-        what = step.text if step.text else _silence_label(step)
-        click.echo(f"{_clock(start):>8}  {step.position.label():<34} {what}")
-    click.echo(f"total {_clock(graph.total_seconds)} ({len(graph.steps)} steps, {len(graph.blocks)} chunks)")
+    from .timeline_view import render_json, render_table
+
+    graph, measured, source = load_graph(routine, level, pace, routines_path, out_dir)
+    render = render_json if as_json else render_table
+    for line in render(graph, measured, source):
+        click.echo(line)
 
 
 @click.command()
@@ -76,26 +77,31 @@ def schema() -> None:
     click.echo(json.dumps(document, indent=2))
 
 
-def load_graph(routine: str, level: str | None, pace: float | None, routines_path: Path | None):
-    from .expansion import expand
+def load_graph(routine: str, level: str | None, pace: float | None, routines_path: Path | None,
+               out_dir: Path | None = None):
+    """(graph, texts whose speech length was measured, the manifest they came from or None)."""
+    from .expansion import estimate_speech_seconds, expand
     from .loader import load_routine
 
     try:
         path = resolve(routine, routines_dir(routines_path))
-        return expand(load_routine(path), level=level, pace=pace)
+        loaded = load_routine(path)
+        measured, source = _measured(out_dir, loaded.id or path.stem, level or loaded.level_default)
+        estimate = estimate_speech_seconds(loaded.defaults.words_per_minute)
+        graph = expand(loaded, level=level, pace=pace,
+                       speech_seconds=lambda text: measured[text] if text in measured else estimate(text))
     except (RoutineError, UnknownRoutineError, UnknownLevelError, ValueError) as exc:
         fail(str(exc))
+    return graph, set(measured), source
 
 
-def _silence_label(step) -> str:
-    label = f"[{step.kind} {step.seconds:g} s"
-    if step.count:
-        label += f", counting {step.count}"
-    if step.countdown:
-        label += f", countdown from {step.countdown}"
-    return label + "]"
+def _measured(out_dir: Path | None, routine_id: str, level: str) -> tuple[dict[str, float], Path | None]:
+    if out_dir is None:
+        return {}, None
+    from audio_builder.manifest import MANIFEST_NAME, read_manifest
 
+    from .measured import measured_speech
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes)}:{secs:04.1f}"
+    folder = out_dir / routine_id
+    seconds = measured_speech(read_manifest(folder), routine_id, level)
+    return seconds, (folder / MANIFEST_NAME if seconds else None)

@@ -46,6 +46,10 @@ class UnknownRoutineError(LookupError):
     pass
 
 
+class RoutineTooLargeError(ValueError):
+    """A routine made in code (not loaded from a file, where this is a located problem) too big to expand."""
+
+
 def format_path(loc: tuple) -> str:
     """('exercises', 1, 'rep', 0, 'hold') -> 'exercises[1].rep[0].hold'"""
     out = ""

@@ -1,7 +1,6 @@
 """Expand a routine, for one level and pace, into the routine graph."""
 from __future__ import annotations
 
-import string
 from itertools import accumulate
 from operator import add, itemgetter
 from typing import Callable
@@ -9,7 +8,8 @@ from typing import Callable
 from .errors import UnknownLevelError
 from .gc_pause import gc_paused
 from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
-from .model import Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep
+from .limits import PACE_RANGE
+from .model import LEVEL_FRACTIONS, Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep
 from .words import number_words, seconds_words
 
 SpeechSeconds = Callable[[str], float]
@@ -23,14 +23,10 @@ def estimate_speech_seconds(words_per_minute: float) -> SpeechSeconds:
 
 
 def reps_for_level(reps: RepRange, spec: str | float) -> int:
-    fraction = {"low": 0.0, "middle": 0.5, "high": 1.0}[spec] if isinstance(spec, str) else float(spec)
+    fraction = LEVEL_FRACTIONS[spec] if isinstance(spec, str) else float(spec)
     # Round half down so "middle" of 5-8 is 6: the gentler choice when in doubt.
     span = (reps.high - reps.low) * fraction
     return reps.low + int(span) if span - int(span) <= 0.5 else reps.low + int(span) + 1
-
-
-def template_fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 def fill(template: str, **values: object) -> str:
@@ -115,8 +111,11 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
         raise UnknownLevelError(level, list(routine.levels))
     defaults = routine.defaults
     pace = defaults.pace if pace is None else pace
-    if not 0.25 <= pace <= 4:
-        raise ValueError(f"pace must be between 0.25 and 4, not {pace}")
+    if not PACE_RANGE[0] <= pace <= PACE_RANGE[1]:
+        raise ValueError(f"pace must be between {PACE_RANGE[0]:g} and {PACE_RANGE[1]:g}, not {pace:g}")
+    from .size import check_steps  # size builds on this module's helpers
+
+    check_steps(routine, level)
     b = _Builder(speech_seconds or estimate_speech_seconds(defaults.words_per_minute), defaults.cue_gap)
     cues = routine.cues
     count = len(routine.exercises)
@@ -132,23 +131,17 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
         infos.append(_exercise_info(number, exercise, reps))
         where = Position("exercise", number)
         b.open_block("setup", exercise.name, number)
-        b.speak(fill(cues.exercise_start, number=number_words(number), count=number_words(count), name=exercise.name), where)
+        b.speak(exercise_cue(cues, number, count, exercise.name), where)
         _plain_steps(b, exercise.setup, where, routine, pace)
         plans: dict = {}  # a rep's plan depends only on its side and whether it is a set's first rep
         for set_no in range(1, exercise.sets + 1):
             b.open_block("set", f"{exercise.name}, set {set_no} of {exercise.sets}", number, set_no)
             _one_set(b, routine, exercise, number, set_no, reps, pace, plans)
-            rest_at = Position("exercise", number, set_no)
-            if set_no < exercise.sets:
-                seconds = defaults.rest_between_sets if exercise.rest_between_sets is None else exercise.rest_between_sets
-                template = cues.rest_sets
-            elif number < count:
-                seconds = defaults.rest_between_exercises if exercise.rest_after is None else exercise.rest_after
-                template = cues.rest_exercises
-            else:
-                continue
-            if seconds > 0:
-                b.speak(fill(template, seconds=seconds_words(seconds), name=exercise.name), rest_at)
+            rest = rest_after_set(routine, number, set_no)
+            if rest is not None:
+                text, seconds = rest
+                rest_at = Position("exercise", number, set_no)
+                b.speak(text, rest_at)
                 b.silence("rest", seconds, rest_at, countdown=min(defaults.rest_countdown, int(seconds) - 1) if seconds > 1 else 0)
 
     b.open_block("outro", "Finish")
@@ -165,21 +158,59 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
                  starts=starts)
 
 
+def rest_after_set(routine: Routine, number: int, set_no: int) -> tuple[str, float] | None:
+    """(cue, seconds) of the rest after set `set_no` of exercise `number` (1-based), or None: none
+    after the routine's last set, nor when the rest is 0 s."""
+    exercise = routine.exercises[number - 1]
+    defaults, cues = routine.defaults, routine.cues
+    if set_no < exercise.sets:
+        seconds = defaults.rest_between_sets if exercise.rest_between_sets is None else exercise.rest_between_sets
+        template = cues.rest_sets
+    elif number < len(routine.exercises):
+        seconds = defaults.rest_between_exercises if exercise.rest_after is None else exercise.rest_after
+        template = cues.rest_exercises
+    else:
+        return None
+    if seconds <= 0:
+        return None
+    return fill(template, seconds=seconds_words(seconds), name=exercise.name), seconds
+
+
+def set_sides(exercise: Exercise) -> list[str | None]:
+    """The sides a set goes through in turn: both, or only the first when the rep itself switches
+    sides, or [None] for a one-sided exercise."""
+    alternates_inside = any(isinstance(s, SwitchSideStep) for s in exercise.rep)
+    return list(exercise.sides[:1] if alternates_inside else exercise.sides) or [None]
+
+
+def side_cue(cues, side_no: int, side: str) -> str:
+    template = cues.side_start if side_no == 0 else cues.switch_side
+    return fill(template, side=side, Side=side.capitalize())
+
+
+def set_cue(cues, set_no: int, sets: int) -> str:
+    return fill(cues.set_start, set=number_words(set_no), sets=number_words(sets))
+
+
+def exercise_cue(cues, number: int, count: int, name: str) -> str:
+    return fill(cues.exercise_start, number=number_words(number), count=number_words(count), name=name)
+
+
+def rep_announcements(cues, reps: int) -> list[str]:
+    return [fill(cues.rep_last if rep == reps and reps > 1 else cues.rep_start, rep=number_words(rep),
+                 reps=number_words(reps)) for rep in range(1, reps + 1)]
+
+
 def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, reps: int, pace: float,
              plans: dict) -> None:
     cues = routine.cues
-    b.speak(fill(cues.set_start, set=number_words(set_no), sets=number_words(exercise.sets)), Position("exercise", number, set_no))
-    alternates_inside = any(isinstance(s, SwitchSideStep) for s in exercise.rep)
-    sides: list[str | None] = list(exercise.sides[:1] if alternates_inside else exercise.sides) or [None]
-    for side_no, side in enumerate(sides):
+    b.speak(set_cue(cues, set_no, exercise.sets), Position("exercise", number, set_no))
+    for side_no, side in enumerate(set_sides(exercise)):
         if side is not None:
-            template = cues.side_start if side_no == 0 else cues.switch_side
-            b.speak(fill(template, side=side, Side=side.capitalize()), Position("exercise", number, set_no, side))
+            b.speak(side_cue(cues, side_no, side), Position("exercise", number, set_no, side))
         announces = plans.get("announces")
         if announces is None:
-            announces = plans["announces"] = [
-                fill(cues.rep_last if rep == reps and reps > 1 else cues.rep_start, rep=number_words(rep),
-                     reps=number_words(reps)) for rep in range(1, reps + 1)]
+            announces = plans["announces"] = rep_announcements(cues, reps)
         for rep in range(1, reps + 1):
             first = rep == 1
             cached = plans.get((side, first))

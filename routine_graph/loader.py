@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import difflib
+import string
 from pathlib import Path
 from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from .advice import advise
 from .errors import Problem, RoutineError, format_path
 from .gc_pause import gc_paused
-from .expansion import template_fields
-from .model import DEFAULT_LEVELS, STEP_KINDS, CueTemplates, Routine, known_field_names
+from .model import DEFAULT_LEVELS, STEP_KINDS, CueTemplates, Routine, field_homes, known_field_names
+from .limits import MAX_SECONDS, MAX_STEPS
+from .size import clock, expansion_size, longest_level, size_bound
 from .yaml_source import KEY, Locations, read_yaml
 
 TEMPLATE_FIELDS: dict[str, set[str]] = {
@@ -34,7 +37,11 @@ def load_routine(file: str | Path) -> Routine:
 def _load(file: Path) -> Routine:
     data, locations = read_yaml(file)
     if not isinstance(data, dict):
-        raise RoutineError(file, [Problem(1, 1, "", f"a routine file is a mapping of keys (title, exercises, ...), not a {type(data).__name__}")])
+        line, col = locations.get((), (1, 1))
+        what = {str: "a line of text", int: "a number", float: "a number", bool: "true or false", list: "a list"}.get(
+            type(data), type(data).__name__)
+        raise RoutineError(file, [Problem(line, col, "", f"a routine file is a mapping of keys (title: ..., exercises: "
+                                                         f"...), one per line; this file is {what}")])
     # The id is the file name, so a routine's outputs can be found without parsing it.
     stem = file.stem if file.suffix in (".yaml", ".yml") else None
     if stem and data.get("id", stem) != stem:
@@ -48,24 +55,31 @@ def _load(file: Path) -> Routine:
     except ValidationError as exc:
         problems += _problems(exc, locations, data)
         routine = None
+    if routine is not None and not problems:
+        problems = _size_problems(routine, locations)
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise RoutineError(file, problems)
     return routine
 
 
-def _clean_loc(loc: tuple) -> tuple:
+def _clean_loc(loc: tuple, data: Any) -> tuple:
     """Drop what pydantic adds to locations for unions (step tags, alternative types) so the path
-    matches the file."""
+    matches the file. The data is walked alongside: a key the file really has is never dropped,
+    however odd (`"rep:[title"`, `str`)."""
     out: list = []
+    node = data
     for i, part in enumerate(loc):
         if isinstance(part, str):
             after_index = i > 0 and isinstance(loc[i - 1], int)
-            if after_index and part in STEP_KINDS:
-                continue  # the step's union tag
-            if "[" in part or part in ("constrained-float", "float", "int", "str", "bool") or part.startswith("function-"):
+            if after_index and part in STEP_KINDS and i < len(loc) - 1:
+                continue  # the step's union tag (the key itself comes next; a key that ends the path is a real one)
+            is_key = isinstance(node, dict) and part in node
+            if not is_key and ("[" in part or part in ("constrained-float", "float", "int", "str", "bool")
+                               or part.startswith("function-")):
                 continue  # an alternative of a union, e.g. "literal['default']"
         out.append(part)
+        node = _lookup(node, (part,))
     return tuple(out)
 
 
@@ -83,25 +97,26 @@ def _problems(exc: ValidationError, locations: Locations, data: dict) -> list[Pr
     problems: list[Problem] = []
     seen: set[tuple] = set()
     known = sorted(known_field_names())
+    homes = field_homes()
     for error in exc.errors(include_url=False):
         raw_loc = error["loc"]
-        loc = _clean_loc(raw_loc)
+        loc = _clean_loc(raw_loc, data)
         kind = error["type"]
         message = error["msg"]
         if kind == "extra_forbidden":
-            key = str(loc[-1])
-            guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            message = f"unknown key {key!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
+            message = _misplaced(str(loc[-1]), loc, known, homes)
         elif kind == "step_kind":
             message = "a step needs one of: " + ", ".join(STEP_KINDS) + _step_guess(_lookup(data, loc))
         elif kind == "missing":
             message = "required field is missing"
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        else:
+            message = advise(kind, loc, error.get("input"), error.get("ctx")) or message
         if loc != raw_loc[: len(loc)] or len(loc) < len(raw_loc):
             # One error per alternative of a union: say what any alternative would accept.
             if loc and loc[-1] == "move":
-                message = 'expected seconds (a number more than 0, at most 600) or "default"'
+                message = 'a number of seconds, e.g. `move: 3`, or "default" (defaults.move_seconds)'
             elif loc and isinstance(loc[-2] if len(loc) > 1 else None, str) and loc[-2] == "levels":
                 message = 'expected "low", "middle", "high" or a fraction from 0 to 1'
         if loc in seen:
@@ -110,6 +125,52 @@ def _problems(exc: ValidationError, locations: Locations, data: dict) -> list[Pr
         line, col = _locate(loc, locations, key=kind in ("extra_forbidden", "missing"))
         problems.append(Problem(line, col, format_path(loc), message))
     return problems
+
+
+def _size_problems(routine: Routine, locations: Locations) -> list[Problem]:
+    """A valid routine can still be far too big to expand (sets x reps x steps multiply): refuse it
+    here, from counts worked out without expanding, naming the part that makes it so."""
+    level = longest_level(routine)
+    steps, seconds = size_bound(routine, level)
+    if steps <= MAX_STEPS and seconds <= MAX_SECONDS:
+        return []
+    size = expansion_size(routine, level)
+    problems = []
+    if size.steps > MAX_STEPS:
+        path, steps, _ = size.biggest(by_steps=True)
+        problems.append(Problem(*_locate(path, locations), format_path(path),
+                                f"the routine expands to {size.steps:,} steps at its longest level ({level}); the limit "
+                                f"is {MAX_STEPS:,}. {_part_name(routine, path, level)} alone makes {steps:,}: use fewer "
+                                "sets, reps or rep steps"))
+    if size.seconds > MAX_SECONDS:
+        path, _, seconds = size.biggest(by_steps=False)
+        problems.append(Problem(*_locate(path, locations), format_path(path),
+                                f"the routine lasts {clock(size.seconds)} at its longest level ({level}) and pace "
+                                f"{routine.defaults.pace:g}; the limit is {MAX_SECONDS // 3600} hours. "
+                                f"{_part_name(routine, path, level)} alone takes {clock(seconds)}: use fewer sets or "
+                                "reps, or shorter holds and rests"))
+    return problems
+
+
+def _part_name(routine: Routine, path: tuple, level: str) -> str:
+    if path[0] != "exercises":
+        return f"The {path[0]}"
+    from .expansion import reps_for_level
+
+    exercise = routine.exercises[path[1]]
+    sides = " on each side" if exercise.sides else ""
+    return (f"Exercise {exercise.name!r} ({exercise.sets} sets of {reps_for_level(exercise.reps, routine.levels[level])} "
+            f"reps{sides})")
+
+
+def _misplaced(key: str, loc: tuple, known: list[str], homes: dict[str, list[str]]) -> str:
+    in_step = len(loc) >= 3 and isinstance(loc[-2], int) and loc[-3] in ("intro", "outro", "setup", "rep")
+    if in_step and key in STEP_KINDS:
+        return f"a step has one kind; put `{key}` in a step of its own, on a new line starting with `- `"
+    if key in homes:
+        return f"{key!r} does not go here; it belongs in {' or '.join(homes[key])} (check its indentation)"
+    guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"unknown key {key!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
 
 
 def _lookup(data: Any, loc: tuple) -> Any:
@@ -191,10 +252,19 @@ def _check_step_text(step: dict, allowed: set[str], path: tuple, add: Callable) 
 
 def _check_fields(text: str, allowed: set[str], path: tuple, add: Callable) -> None:
     try:
-        used = template_fields(text)
+        parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
         add(path, f"bad braces in text ({exc}); write {{{{ and }}}} for literal braces")
         return
+    # Only bare names: `{side!r}`, `{side:>9}` or `{side.upper}` would pass a check of the names
+    # alone, then fail (or print Python internals) when the routine is expanded.
+    odd = next((f"{{{name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}}"
+                for _, name, spec, conv in parsed if name is not None and (spec or conv or not name.isidentifier())),
+               None)
+    if odd is not None:
+        add(path, f"placeholder {odd} is not a plain name like {{side}}; write {{{{ and }}}} for literal braces")
+        return
+    used = {name for _, name, _, _ in parsed if name is not None}
     unknown = used - allowed
     if unknown:
         choices = ", ".join("{" + f + "}" for f in sorted(allowed)) or "none here"

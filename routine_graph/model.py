@@ -10,7 +10,11 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, field_validator
 
-Text = Annotated[str, Field(min_length=1, max_length=600)]
+from .limits import PACE_RANGE
+
+# At least one character that is not a space: a blank cue cannot be spoken, and would stop a build
+# half way instead of here.
+Text = Annotated[str, Field(min_length=1, max_length=600, pattern=r"\S")]
 # Holds and moves longer than ten minutes are almost certainly a typo (seconds vs minutes).
 Seconds = Annotated[float, Field(gt=0, le=600, description="Seconds, more than 0 and at most 600.")]
 RestSeconds = Annotated[float, Field(ge=0, le=1800, description="Seconds of rest, 0 to 1800.")]
@@ -175,7 +179,7 @@ class Defaults(_Strict):
     count_holds_from: float = Field(5, ge=0, le=600, description='Holds this long or longer are counted aloud when count is "auto".')
     tone_holds_from: float = Field(5, ge=0, le=600, description='Holds this long or longer get tones when tone is "auto".')
     cue_gap: float = Field(0.6, ge=0, le=5, description="Breathing room after a cue that is followed by another cue.")
-    pace: float = Field(1.0, ge=0.25, le=4, description="Multiplier on hold and move times: 1.25 is a quarter slower.")
+    pace: float = Field(1.0, ge=PACE_RANGE[0], le=PACE_RANGE[1], description="Multiplier on hold and move times: 1.25 is a quarter slower.")
     words_per_minute: float = Field(140, ge=60, le=300, description="Speaking speed used to estimate durations before audio exists.")
 
 
@@ -193,6 +197,7 @@ class CueTemplates(_Strict):
 
 
 DEFAULT_LEVELS = {"gentle": "low", "standard": "middle", "full": "high"}
+LEVEL_FRACTIONS = {"low": 0.0, "middle": 0.5, "high": 1.0}
 
 
 class Routine(_Strict):
@@ -202,7 +207,8 @@ class Routine(_Strict):
     source: Text | None = None
     safety: Text = Field(description="Spoken before the first exercise and at the start of the skill.")
     defaults: Defaults = Field(default_factory=Defaults)
-    levels: dict[Slug, LevelSpec] = Field(default_factory=lambda: dict(DEFAULT_LEVELS), min_length=1)
+    # Every level is built and offered; ten is more than anyone can tell apart.
+    levels: dict[Slug, LevelSpec] = Field(default_factory=lambda: dict(DEFAULT_LEVELS), min_length=1, max_length=10)
     default_level: Slug | None = Field(None, description='Defaults to "standard" if there is such a level, else the first.')
     cues: CueTemplates = Field(default_factory=CueTemplates)
     intro: list[Step] = Field(default_factory=list)
@@ -222,3 +228,15 @@ def known_field_names() -> set[str]:
     for model in (SayStep, MoveStep, HoldStep, PauseStep, SwitchSideStep, Exercise, Defaults, CueTemplates, Routine):
         names.update(model.model_fields)
     return names
+
+
+def field_homes() -> dict[str, list[str]]:
+    """Where each key of the format goes, for "does not go here" messages."""
+    homes: dict[str, list[str]] = {}
+    for model, where in ((Routine, "the top level"), (Exercise, "an exercise"), (Defaults, "defaults"),
+                         (CueTemplates, "cues"), (SayStep, "a step"), (MoveStep, "a step"), (HoldStep, "a step"),
+                         (PauseStep, "a step"), (SwitchSideStep, "a step")):
+        for name in model.model_fields:
+            if where not in homes.setdefault(name, []):
+                homes[name].append(where)
+    return homes

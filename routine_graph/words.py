@@ -29,3 +29,8 @@ def seconds_words(seconds: float) -> str:
     if abs(frac - 0.5) < 1e-9:
         return f"{number_words(whole)} and a half"
     return number_words(round(seconds))
+
+
+def plural(n: int, word: str) -> str:
+    """1 cue, 2 cues, 1,200 steps (for counts written, not spoken)."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")

@@ -238,7 +238,8 @@ def test_removed_level_and_routine_outputs_are_removed(built, routine, cache_dir
     other = routine.parent / "other.yaml"
     shutil.copy(routine, other)
     routine.unlink()
-    result = subprocess.run([sys.executable, "-m", "back_routine", "build", "--engine", "espeak", "--quiet",
+    # Not --quiet: quiet prints only errors and the summary, and this checks the removal is reported.
+    result = subprocess.run([sys.executable, "-m", "back_routine", "build", "--engine", "espeak",
                              "--routines", str(routine.parent), "--out", str(folder.parent), "--cache-dir", str(cache_dir)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
