@@ -1,15 +1,21 @@
 """Content-addressed cache of processed and encoded cues.
 
-An entry is one file `<root>/<key[:2]>/<key>.cue`: a magic line, a one-line
-JSON header (piece fields + sha256 of the data), then the MP3 frames. One
-file means one os.replace, so a reader sees either a whole old entry or a
-whole new one, even with several builds writing the same key at once (and
-with piper, two writers of the same key produce different but equally valid
-audio, so a data file plus a sidecar could be mixed up; one file cannot).
+An entry is one file `<root>/<key[:2]>/<key>.cue`: a magic line, the sha256 of everything after its
+own line, a one-line JSON header (piece fields), then the MP3 frames. The checksum covers the header
+as well as the frames: a header edited by hand or by a bad disk (n_frames, lead_samples) would make
+tracks of the wrong length that the manifest does not know about, so a mismatch anywhere makes the
+entry missing, and it is made again. One file means one os.replace, so a reader sees either a whole
+old entry or a whole new one, even with several builds writing the same key at once (and with piper,
+two writers of the same key produce different but equally valid audio, so a data file plus a sidecar
+could be mixed up; one file cannot).
+
+A cache folder that cannot be written (read-only, full disk, a file in the way) stops the build with
+CueCacheError, a BuildError whose message says what is wrong and points at --cache-dir.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -18,12 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .build import BuildError
 from .mp3 import ENCODER_ID, EncodedPiece, Mp3Format
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engines.base import TTSEngine
 
-_MAGIC = b"BRCUE1\n"
+# 2: the checksum covers the header too. Entries of format 1 fail the magic check and are made again once.
+_MAGIC = b"BRCUE2\n"
+_DIGEST_LINE = 64 + 1  # sha256 hex and its newline
 _KEY_SCHEMA = 1
 
 
@@ -60,6 +69,11 @@ def _is_key(key: str) -> bool:
     return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
 
 
+class CueCacheError(BuildError):
+    """The cache folder cannot be read or written. A BuildError because the builder lets those through
+    to `back-routine build`, which prints the message and exits 1 (anything else would be a traceback)."""
+
+
 class CueCache:
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -74,8 +88,10 @@ class CueCache:
         path = self.path(key)
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # not cached (or the root is a file: put() says so)
+        except OSError as exc:
+            raise CueCacheError(_problem("read", self.root, exc)) from None
         piece = _parse_entry(raw, key)
         if piece is None:
             # Could race with a writer that just replaced it with a good entry;
@@ -88,47 +104,68 @@ class CueCache:
 
     def put(self, key: str, piece: EncodedPiece) -> None:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        header = {
-            "key": key,
-            "n_frames": piece.n_frames,
-            "lead_samples": piece.lead_samples,
-            "audio_samples": piece.audio_samples,
-            "frame_samples": piece.frame_samples,
-            "length": len(piece.data),
-            "sha256": hashlib.sha256(piece.data).hexdigest(),
-        }
-        blob = _MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + piece.data
-        # Temp file in the same directory so os.replace is a same-filesystem atomic rename.
-        # No fsync: after a crash a torn entry fails the sha256 check and is simply re-made.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+            _write_atomic(path, _entry(key, piece))
+        except OSError as exc:
+            raise CueCacheError(_problem("write to", self.root, exc)) from None
 
     def __contains__(self, key: str) -> bool:
         return self.path(key).exists()
 
 
+def _entry(key: str, piece: EncodedPiece) -> bytes:
+    header = {
+        "key": key,
+        "n_frames": piece.n_frames,
+        "lead_samples": piece.lead_samples,
+        "audio_samples": piece.audio_samples,
+        "frame_samples": piece.frame_samples,
+        "length": len(piece.data),
+    }
+    body = json.dumps(header, sort_keys=True).encode() + b"\n" + piece.data
+    return _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def _write_atomic(path: Path, blob: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Temp file in the same directory so os.replace is a same-filesystem atomic rename.
+    # No fsync: after a crash a torn entry fails the sha256 check and is simply re-made.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:8]}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _problem(action: str, root: Path, exc: OSError) -> str:
+    """What went wrong with the cache folder, and what to do about it, for the person running the build."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk holding the cue cache {root} is full ({reason}). Free some space there, or build "
+                f"with --cache-dir DIR to keep the cache on another disk. The tracks already built are intact.")
+    return (f"cannot {action} the cue cache {root}: {reason}. Make that folder writable by you, or build with "
+            f"--cache-dir DIR to use another folder. The tracks already built are intact.")
+
+
 def _parse_entry(raw: bytes, key: str) -> EncodedPiece | None:
     if not raw.startswith(_MAGIC):
         return None
-    nl = raw.find(b"\n", len(_MAGIC))
+    digest, body = raw[len(_MAGIC):len(_MAGIC) + _DIGEST_LINE], raw[len(_MAGIC) + _DIGEST_LINE:]
+    if digest != hashlib.sha256(body).hexdigest().encode() + b"\n":
+        return None
+    nl = body.find(b"\n")
     if nl < 0:
         return None
     try:
-        header = json.loads(raw[len(_MAGIC) : nl])
-        data = raw[nl + 1 :]
+        header = json.loads(body[:nl])
+        data = body[nl + 1:]
         if header.get("key") != key or header["length"] != len(data):
-            return None
-        if hashlib.sha256(data).hexdigest() != header["sha256"]:
             return None
         return EncodedPiece(
             data=data,
@@ -137,7 +174,7 @@ def _parse_entry(raw: bytes, key: str) -> EncodedPiece | None:
             audio_samples=int(header["audio_samples"]),
             frame_samples=int(header["frame_samples"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

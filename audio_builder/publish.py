@@ -45,6 +45,10 @@ class PublishError(Exception):
     """Publishing stopped; the message says which file, why, and that running it again resumes."""
 
 
+class NothingToPublish(PublishError):
+    """No build to publish (none at all, or not the routines asked for): a usage problem, not a failure."""
+
+
 @dataclass(frozen=True)
 class S3Target:
     bucket: str
@@ -102,6 +106,7 @@ class PublishReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # remote objects no build lists any more (kept without --delete)
+    not_compared: str | None = None  # a dry run that could not list the bucket: why (everything is listed)
     bytes_uploaded: int = 0
     seconds: float = 0.0
 
@@ -131,7 +136,11 @@ def built_files(out_dir: Path, routines: Iterable[str] | None = None) -> list[Lo
             media.append(_local(path, f"{folder.name}/{name}"))
         manifests.append(_local(manifest_path, f"{folder.name}/{MANIFEST_NAME}"))
     if wanted is not None and not manifests:
-        raise PublishError(f"no built routine {', '.join(sorted(wanted))} in {out_dir}/")
+        raise NothingToPublish(f"no built routine {', '.join(sorted(wanted))} in {out_dir}/: build it first "
+                               f"(back-routine build {' '.join(sorted(wanted))}{_out_option(out_dir)})")
+    if not manifests:
+        raise NothingToPublish(f"nothing to publish: no built routine in {out_dir}/. Run `back-routine build"
+                               f"{_out_option(out_dir)}` first (or pass --out with the folder you built into).")
     return media + manifests
 
 
@@ -140,10 +149,18 @@ def publish(out_dir: Path, target: S3Target, *, client: Any = None, public_url: 
             on_file: Callable[[str, LocalFile], None] | None = None) -> PublishReport:
     """Upload what differs between the build in `out_dir` and `target`; see the module notes."""
     started = time.perf_counter()
+    files = built_files(out_dir, routines)  # before any S3 call: with nothing built there is nothing to ask
     client = client or s3_client()
-    files = built_files(out_dir, routines)
     report = PublishReport(target, public_url or public_base_url(target, _region(client)))
-    remote = _listing(client, target, {f.relative.split("/", 1)[0] for f in files})
+    try:
+        remote = _listing(client, target, {f.relative.split("/", 1)[0] for f in files})
+    except PublishError as exc:
+        if not dry_run:
+            raise
+        # A plan should not need credentials or a network: without the bucket's listing every built
+        # file would go up, and the report says that is why.
+        report.not_compared = str(exc)
+        remote = {}
     for local in files:
         key = target.key(local.relative)
         if not force and _same(client, target, key, local, remote.get(key)):
@@ -166,6 +183,10 @@ def publish(out_dir: Path, target: S3Target, *, client: Any = None, public_url: 
             report.stale.append(relative)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _out_option(out_dir: Path) -> str:
+    return "" if Path(out_dir) == Path("output") else f" --out {out_dir}"
 
 
 def s3_client(region: str | None = None) -> Any:

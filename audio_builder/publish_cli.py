@@ -15,14 +15,15 @@ import click
 @click.option("--public-url", default=None,
               help="HTTPS URL the bucket is served at (e.g. CloudFront), printed instead of the S3 one.")
 @click.option("--region", default=None, help="The bucket's region (default: your AWS configuration).")
-@click.option("--dry-run", is_flag=True, help="Show what would be uploaded, upload nothing.")
+@click.option("--dry-run", is_flag=True, help="Show what would be uploaded, upload nothing. Works offline too: "
+              "without access to the bucket it lists every built file.")
 @click.option("--delete", is_flag=True, help="Also delete remote files that no build lists any more.")
 @click.option("--force", is_flag=True, help="Upload everything, changed or not (e.g. to refresh headers).")
 def publish(destination: str, out_dir: Path, routines: tuple[str, ...], public_url: str | None, region: str | None,
             dry_run: bool, delete: bool, force: bool) -> None:
     """Upload built tracks, captions, playlists and manifests to S3, only what changed (by content
     hash), with content types and cache headers; print the public base URL for the skill."""
-    from .publish import PublishError, S3Target, publish as run, s3_client
+    from .publish import NothingToPublish, PublishError, S3Target, publish as run, s3_client
 
     try:
         target = S3Target.parse(destination)
@@ -35,9 +36,16 @@ def publish(destination: str, out_dir: Path, routines: tuple[str, ...], public_u
     try:
         report = run(out_dir, target, client=s3_client(region), public_url=public_url, routines=routines or None,
                      dry_run=dry_run, delete=delete, force=force, on_file=show)
+    except NothingToPublish as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if report.not_compared:
+        unknown = " (nor which remote files --delete would remove)" if delete else ""
+        click.echo(f"note: could not compare with {target.url()}, so every built file is listed{unknown}. "
+                   f"Why: {report.not_compared}", err=True)
     verb = "would upload" if dry_run else "uploaded"
     click.echo(f"{verb} {len(report.uploaded)} file(s), {report.bytes_uploaded / 1e6:.1f} MB; "
                f"{len(report.unchanged)} unchanged; to {target.url()} in {report.seconds:.1f} s")

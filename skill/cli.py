@@ -89,9 +89,29 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
 @routines_option
 def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, routines_path: Path | None) -> None:
     """Write the Alexa skill package (manifest and interaction models) from the routines, and check it."""
-    from .interaction_model import ENDPOINT_PLACEHOLDER, read_package, write_package
+    import re
+    from urllib.parse import urlsplit
+
+    from .interaction_model import ENDPOINT_PLACEHOLDER, LAMBDA_ARN_PREFIX, read_package, write_package
     from .model_lint import check_package
     from .routines import RoutineLibrary
+
+    # Checked before anything is written: a package the lint then calls invalid would already have
+    # replaced a good one in --out. Alexa calls only HTTPS endpoints (or a Lambda function, by its ARN).
+    if endpoint is not None:
+        lambda_arn = re.fullmatch(re.escape(LAMBDA_ARN_PREFIX) + r"[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+                                  r"(:[A-Za-z0-9$_-]{1,128})?", endpoint)
+        try:
+            url = urlsplit(endpoint)
+            https = url.scheme == "https" and bool(url.hostname) and not re.search(r"\s", endpoint)
+        except ValueError:
+            https = False
+        if not (https or lambda_arn):
+            raise click.BadParameter(
+                f"{endpoint!r} is neither an https:// URL nor a Lambda function ARN "
+                f"({LAMBDA_ARN_PREFIX}REGION:ACCOUNT:function:NAME); Alexa calls only HTTPS endpoints, so put "
+                "your server behind a TLS proxy and pass its https:// URL. Nothing was written.",
+                param_hint="--endpoint")
 
     library = RoutineLibrary(routines_dir(routines_path))
     if not library.ids():

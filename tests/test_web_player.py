@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import tomllib
 from email.utils import formatdate
 from pathlib import Path
@@ -21,6 +20,8 @@ from flask import Flask
 from audio_builder.build import Builder, BuildSettings
 from web_player import create_blueprint
 from web_player.ranges import ByteRange, RangeNotSatisfiable, parse_range
+
+from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini.yaml"
@@ -338,12 +339,13 @@ def test_a_routine_folder_symlinked_out_of_the_output_folder_is_not_served(outpu
     assert "/routines/linked" not in client.get("/").get_data(as_text=True)
 
 
-def test_a_symlink_within_the_routine_folder_is_served(output):
-    # Builds never make these, but an admin sharing one file between levels should not be punished.
+def test_a_symlink_within_the_routine_folder_is_refused_too(output):
+    # Builds never make these, and "points inside the folder" is no safe test (a .vtt linked to
+    # manifest.json is inside): every symlink under output/<routine>/ is refused.
     target = output / "mini" / "short" / "04-finish.vtt"
     target.unlink()
     target.symlink_to(output / "mini" / "long" / "04-finish.vtt")
-    assert make_client(output).get("/media/mini/short/04-finish.vtt").status_code == 200
+    assert_friendly_404(make_client(output).get("/media/mini/short/04-finish.vtt"))
 
 
 # -- manifests are re-read when they change ------------------------------------------------------------
@@ -442,16 +444,10 @@ def test_templates_and_static_files_are_package_data():
 
 @pytest.fixture(scope="module")
 def server(built):
-    import waitress.server
-
     app = Flask("web-player-server-test")
     app.register_blueprint(create_blueprint(built))
-    wsgi = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.1)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    yield wsgi.effective_port
-    wsgi.close()
-    thread.join(timeout=5)
+    with live_server(app) as port:  # stops without the close-during-select race (see tests/live_server.py)
+        yield port
 
 
 def raw_get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from flask import Flask
 
 from audio_builder.build import Builder, BuildSettings
 from web_player import create_blueprint
+
+from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini.yaml"
@@ -50,19 +51,13 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     """The web player over a fresh build of the mini routine, on a real waitress server."""
-    import waitress.server
-
     root = tmp_path_factory.mktemp("web-player-browser")
     Builder(root / "output", root / "cache", BuildSettings(engine="espeak")).build(MINI)
     app = Flask("web-player-browser-test")
     app.register_blueprint(create_blueprint(root / "output"))
-    # a short loop timeout so that closing the server at the end does not wait a second
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    # stops without the close-during-select race, and closes the browser's kept-alive connections too
+    with live_server(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

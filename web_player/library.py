@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -138,8 +139,10 @@ class Library:
             return None
         path = self.output_dir / routine_id / MANIFEST_NAME
         try:
-            st = path.stat()
+            st = path.lstat()  # a manifest.json that is a symlink counts as none (see safe_path)
         except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
             with self._lock:
                 self._cache.pop(path, None)
             return None
@@ -162,12 +165,29 @@ class Library:
 
     def safe_path(self, routine_id: str, relative: str) -> Path | None:
         """`relative` (a path from a manifest) inside the routine's folder, if it is a regular file that
-        really lies there: a symlink or a "../" leading out of the folder is refused."""
+        really lies there, else None.
+
+        Nothing under output/<routine>/ is followed through a symlink, wherever it points: the builder
+        never makes one, so a link is someone else's doing, and "inside the folder" is not a safe test
+        for one (a .vtt linked to manifest.json is inside, and is not a caption). Each part of the path
+        is checked with lstat, and media.send_media opens the file with O_NOFOLLOW for a link swapped in
+        after this check.
+        """
         if not self._inside(routine_id):
             return None
-        base = (self.output_dir / routine_id).resolve()
-        path = (base / relative).resolve()
-        return path if path.is_relative_to(base) and path.is_file() else None
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or any(p in (".", "..") for p in parts):
+            return None
+        path = self.output_dir / routine_id
+        for part in parts:
+            path = path / part
+            try:
+                mode = path.lstat().st_mode
+            except (OSError, ValueError):  # missing, or a NUL in the name
+                return None
+            if stat.S_ISLNK(mode):
+                return None
+        return path if stat.S_ISREG(mode) else None
 
     def _inside(self, routine_id: str) -> bool:
         """Whether the routine's folder really is in the output folder (not a symlink to elsewhere)."""

@@ -10,6 +10,7 @@ gets `no-cache`, which still lets the browser revalidate cheaply with the ETag (
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +21,7 @@ from werkzeug.http import http_date
 
 from .ranges import RangeNotSatisfiable, parse_range
 
-__all__ = ["CONTENT_TYPES", "IMMUTABLE", "REVALIDATE", "file_version", "send_media"]
+__all__ = ["CONTENT_TYPES", "IMMUTABLE", "REVALIDATE", "NotServable", "content_type", "file_version", "send_media"]
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -32,20 +33,35 @@ REVALIDATE = "no-cache"
 CHUNK = 64 * 1024
 
 
+class NotServable(LookupError):
+    """The file cannot be sent: a type we have no content type for, not a regular file, a symlink, or gone."""
+
+
+def content_type(name: str | os.PathLike[str]) -> str | None:
+    """The Content-Type to send `name` with, or None for a type the player does not serve.
+
+    Suffixes are matched exactly: the builder writes lower case, and anything else is not its file.
+    """
+    return CONTENT_TYPES.get(Path(name).suffix)
+
+
 def file_version(st: os.stat_result) -> str:
     """A token that changes whenever the build rewrites the file (rename: new mtime, usually new size)."""
     return f"{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
 def send_media(path: Path, request: Request, *, download_name: str | None = None) -> Response:
-    """The response to a GET or HEAD of `path` (a file type listed in CONTENT_TYPES)."""
-    handle = open(path, "rb")  # noqa: SIM115 - closed when the response is closed
+    """The response to a GET or HEAD of `path`; NotServable if it must be refused (answer 404)."""
+    kind = content_type(path)
+    if kind is None:
+        raise NotServable(f"no content type for {path.name}")
+    handle = _open_regular(path)
     try:
         st = os.fstat(handle.fileno())
         version = file_version(st)
         etag = f'"{version}"'
         headers = {
-            "Content-Type": CONTENT_TYPES[path.suffix],
+            "Content-Type": kind,
             "Accept-Ranges": "bytes",
             "ETag": etag,
             "Last-Modified": http_date(int(st.st_mtime)),
@@ -76,6 +92,20 @@ def send_media(path: Path, request: Request, *, download_name: str | None = None
     # Also closes the file when the body is never read (HEAD, client gone before the first chunk).
     response.call_on_close(handle.close)
     return response
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading, refusing a symlink as its last part even if one was swapped in since
+    the library checked it (O_NOFOLLOW), and anything that is not a regular file (a FIFO would hang)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:  # gone mid-rebuild, a symlink (ELOOP), unreadable
+        raise NotServable(f"cannot open {path.name}: {exc.strerror or exc}") from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise NotServable(f"{path.name} is not a regular file")
+    return handle
 
 
 def _not_modified(request: Request, etag: str, mtime: int) -> bool:

@@ -62,16 +62,34 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return None
     first, last = match["first"], match["last"]
     if first:
-        start = int(first)
-        end = int(last) if last else size - 1
-        if last and end < start:
+        if last and _less(last, first):
             return None  # "bytes=5-2" is invalid syntax, not an unsatisfiable range
+        start = _at_most(first, size)
         if start >= size:
             raise RangeNotSatisfiable(size)
-        return ByteRange(start, min(end, size - 1))
+        end = _at_most(last, size - 1) if last else size - 1
+        return ByteRange(start, end)
     if not last:
         return None  # "bytes=-"
-    suffix = int(last)
+    suffix = _at_most(last, size)
     if suffix == 0 or size == 0:
         raise RangeNotSatisfiable(size)
-    return ByteRange(max(size - suffix, 0), size - 1)
+    return ByteRange(size - suffix, size - 1)
+
+
+def _at_most(digits: str, limit: int) -> int:
+    """The number `digits` spells, or `limit` if it is larger.
+
+    int() refuses strings of more than 4300 digits (CPython's guard against slow conversions), and a
+    header may hold any number of them; every value past the file's size means the same as its size.
+    """
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(limit)):
+        return limit
+    return min(int(digits), limit)
+
+
+def _less(a: str, b: str) -> bool:
+    """Whether the number spelled `a` is smaller than `b`, without int() (see _at_most)."""
+    a, b = a.lstrip("0"), b.lstrip("0")
+    return (len(a), a) < (len(b), b)

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from . import formatting
 from .library import Level, Library, Routine
-from .media import file_version, send_media
+from .media import NotServable, content_type, file_version, send_media
 
 __all__ = ["BLUEPRINT_NAME", "create_blueprint"]
 
@@ -90,7 +90,13 @@ class _Views:
         if path is None:
             return self._not_found("That file is not part of any built session.")
         download = f"{routine_id}-{level}-{name}" if request.args.get("download") else None
-        return send_media(path, request, download_name=download)
+        try:
+            return send_media(path, request, download_name=download)
+        except NotServable as exc:
+            # Listed but not ours to send (a type we have no content type for, swapped for a link, gone
+            # mid-rebuild): the same 404 as an unlisted file, since for the listener it is not there.
+            log.info("web player: refused %s/%s/%s: %s", routine_id, level, name, exc)
+            return self._not_found("That file is not part of any built session.")
 
     def not_found_error(self, _error: Exception) -> Response:
         return self._not_found("There is nothing at this address.")
@@ -101,7 +107,7 @@ class _Views:
         """File name -> its URLs at the current version, for every file of the level that exists now."""
         links = {}
         for name, relative in level.files().items():
-            path = self._library.safe_path(routine.id, relative)
+            path = self._library.safe_path(routine.id, relative) if content_type(name) else None
             try:
                 version = file_version(path.stat()) if path else None
             except OSError:
