@@ -1,8 +1,8 @@
 """Walk the routine graph into a frame-exact timeline of cue pieces and silences.
 
 Pure: it takes the graph and the encoded cue pieces and decides where every frame goes, so that
-durations, chapter marks and caption times all come from the same frame counts (DESIGN.md,
-"Timing semantics"). Writing the file is someone else's job (writer.py).
+durations, chapter marks and caption times all come from the same frame counts (docs/architecture.md,
+"MP3 and timing"). Writing the file is someone else's job (writer.py).
 
 Times are in samples from the start of the track. A cue piece's voice starts `lead_samples` after
 the piece starts (encoder + decoder delay) and lasts `audio_samples`; a hold is measured from the

@@ -1,7 +1,7 @@
 """AudioPlayer arithmetic and directives, free of any user state: where to (re)start in a track,
 which chapter is next or previous, and the Play/Stop directives themselves.
 
-The rules from DESIGN.md ("Platform facts"): one Play directive per response, a token per stream,
+The rules in docs/architecture.md ("Platform facts"): one Play directive per response, a token per stream,
 ENQUEUE needs expectedPreviousToken, resuming is REPLACE_ALL with the saved offsetInMilliseconds.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Persistent attributes in a local SQLite file (one JSON document per user).
 
-The local default from DESIGN.md: the same skill code can run on Lambda with the DynamoDB adapter,
+The local default (docs/architecture.md, "Platform facts"): the same skill code can run on Lambda with the DynamoDB adapter,
 so this adapter mirrors that one's contract (attributes dict per partition key, the user id by
 default, `{}` when nothing is stored, PersistenceException on storage failures).
 AudioPlayer and PlaybackController requests carry no session, so the user's place in a routine

@@ -1,6 +1,6 @@
 """SSML for the routine graph: each block (a user-paced chunk) as speech with timed silences.
 
-What Alexa allows in one response (DESIGN.md, "Platform facts"): a <break> of at most 10 s, under
+What Alexa allows in one response (docs/architecture.md, "Platform facts"): a <break> of at most 10 s, under
 8000 characters of speech, at most 240 s of audio, 24 KB in all. Holds, moves and rests become
 chains of breaks; counting inside a hold is placed on the second marks inside it and never makes it
 longer; a rest ends with a spoken countdown, said at the start of what it counts down to. A block

@@ -9,7 +9,7 @@ Amazon's checklist (developer.amazon.com, "Host a Custom Skill as a Web Service"
   5. the application id is ours.
 
 We do this with `cryptography` because the official helper (ask-sdk-webservice-support) depends on
-oscrypto, which cannot load OpenSSL 3 (see DESIGN.md). Everything that touches the outside world
+oscrypto, which cannot load OpenSSL 3 (docs/architecture.md, "Dependency decisions"). Everything that touches the outside world
 (the download, the clock, the trust store) is injectable so tests run offline with a local PKI.
 """
 
