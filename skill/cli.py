@@ -72,7 +72,7 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
                        trust_roots=trust_roots, cert_files=files, output_dir=output_dir, public_url=public_url,
                        persistence=persistence, dynamodb_table=dynamodb_table, create_table=create_table)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.UsageError(str(exc)) from None
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
     else:
@@ -162,7 +162,7 @@ def talk(routine: str | None, db: Path | None, speak: bool, speak_dir: Path, eng
         first = f"start {routine.replace('-', ' ')}"
     library = RoutineLibrary(folder)
     if routine and library.get(routine) is None:
-        raise click.ClickException(f"no routine {routine!r} that loads in {folder}/ (available: {', '.join(library.ids()) or 'none'})")
+        raise click.UsageError(f"no routine {routine!r} that loads in {folder}/ (available: {', '.join(library.ids()) or 'none'})")
     with tempfile.TemporaryDirectory() as scratch:
         adapter = SQLitePersistenceAdapter(db or Path(scratch) / "talk.sqlite3")
         skill = build_skill(library, adapter)

@@ -4,9 +4,11 @@
 a blueprint (`alexa_blueprint`) so the web player and audio routes can be registered on the same app.
 
 Status codes follow what Alexa expects: anything wrong with the *request* (too big, not JSON, not an
-Alexa envelope, failed verification, not deserializable) is a 4xx with a one-line log of the reason;
-a bug in our handlers is logged with its traceback and answered 200 with a short spoken apology, so
-the user hears something sensible and no stack trace ever leaves the server.
+Alexa envelope, failed verification, malformed for the handlers, not deserializable) is a 4xx with a
+one-line log of the reason; a bug in our handlers is logged with its traceback and answered 200 with a
+short spoken apology, so the user hears something sensible and no stack trace ever leaves the server.
+A response over Alexa's 24 KB is replaced by a short one that keeps the session open
+(skill/response_guard.py).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from flask import Blueprint, Flask, Response, request
 
+from skill.envelope_check import envelope_problem
+from skill.response_guard import MAX_RESPONSE_BYTES, fit_response, speakable
 from skill.verify import RequestVerifier, VerificationError
 
 __all__ = ["APOLOGY", "MAX_RESPONSE_BYTES", "Invokable", "alexa_blueprint", "create_app"]
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-MAX_RESPONSE_BYTES = 24 * 1024  # Alexa rejects larger responses
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
@@ -102,6 +105,7 @@ class _AlexaEndpoint:
             body = self._read_body()
             payload = self._parse(body)
             self._verify(body, payload)
+            self._check(payload)
             envelope = self._deserialize(body)
         except _Rejected as rejected:
             self.log.warning(
@@ -149,6 +153,13 @@ class _AlexaEndpoint:
             self.log.exception("request verifier crashed")
             raise _Rejected(400, "verification_error", type(exc).__name__) from None
 
+    @staticmethod
+    def _check(payload: Mapping[str, Any]) -> None:
+        # After verification on purpose: an unsigned caller learns nothing here it could not before.
+        problem = envelope_problem(payload)
+        if problem:
+            raise _Rejected(400, "malformed_envelope", problem)
+
     def _deserialize(self, body: bytes) -> RequestEnvelope:
         # DefaultSerializer's public API takes the JSON text, so the body is parsed a second time;
         # that costs ~5 µs against ~100 µs for building the model objects.
@@ -174,14 +185,9 @@ class _AlexaEndpoint:
                 "skill failed on %s request_id=%s", _request_type(payload), _request_id(payload)
             )
             return _json(_apology(payload), 200)
-        size = len(text.encode("utf-8"))
-        if size > MAX_RESPONSE_BYTES:
-            self.log.warning(
-                "response for %s is %d bytes; Alexa rejects responses over %d",
-                _request_type(payload),
-                size,
-                MAX_RESPONSE_BYTES,
-            )
+        fitted = fit_response(payload, document, text, self.log)
+        if fitted is not document:
+            return _json(fitted, 200)
         return Response(text, status=200, mimetype="application/json")
 
 
@@ -199,7 +205,10 @@ def _read_at_most(stream: Any, limit: int) -> bytes:
 
 
 def _envelope_problem(payload: Any) -> str | None:
-    """Why `payload` is not an Alexa request envelope, or None if it looks like one."""
+    """Why `payload` is not an Alexa request envelope, or None if it looks like one.
+
+    Only what verification reads; the full check (skill/envelope_check.py) runs after it.
+    """
     if not isinstance(payload, dict):
         return "not an object"
     if not isinstance(payload.get("version"), str):
@@ -218,15 +227,9 @@ def _envelope_problem(payload: Any) -> str | None:
 
 
 def _apology(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A valid response for a request our code failed on.
-
-    Alexa accepts speech only in session requests (launch, intents, APL events, ...); AudioPlayer,
-    PlaybackController and System requests come without a session and must not carry speech, and
-    nobody hears a reply to SessionEndedRequest. Those get an empty response.
-    """
-    speakable = "session" in payload and _request_type(payload) != "SessionEndedRequest"
+    """A valid response for a request our code failed on; empty where speech is not allowed."""
     response: dict[str, Any] = {}
-    if speakable:
+    if speakable(payload):
         response = {
             "outputSpeech": {"type": "PlainText", "text": APOLOGY},
             "shouldEndSession": True,

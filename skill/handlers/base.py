@@ -25,6 +25,10 @@ LOADED_KEY = "back_routine.loaded"  # the attributes as loaded, to save only wha
 
 Clock = Callable[[], dt.datetime]
 
+# How much of something the user said is quoted back ("I don't know a routine called ..."): enough to
+# recognise it, and a long slot value must not blow the reply past Alexa's size limits.
+QUOTE_CHARS = 60
+
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -52,6 +56,7 @@ class Turn:
             state = attributes[STATE_KEY] = UserState()
         self.state: UserState = state
         self._notices: list[str] = []
+        self._long_slot_values: set[str] = set()
         self.routine_changed = False
         self._course_checked = False
         self._course: Course | None = None
@@ -97,6 +102,8 @@ class Turn:
                 break
         if value in ("?",):  # Alexa's placeholder for a number it could not hear
             value = None
+        # Returned whole (matching and the pain-word scan need every word); only quoting is cut, in reply().
+        self._long_slot_values.update(v for v in (resolved, value) if v and len(v) > QUOTE_CHARS)
         return resolved, value
 
     # -- routine --------------------------------------------------------------------------------
@@ -157,16 +164,31 @@ class Turn:
         notices = self._notices
         if self.state.notice:  # left by a request nobody could hear (e.g. a failed audio stream)
             notices, self.state.notice = [self.state.notice] + notices, None
-        builder.speak(" ".join(notices + [speech]))
+        builder.speak(self._quoted(" ".join(notices + [speech])))
         if end:
             builder.set_should_end_session(True)
         elif reprompt:
-            builder.ask(reprompt)
+            builder.ask(self._quoted(reprompt))
         return builder.response
+
+    def _quoted(self, ssml: str) -> str:
+        """`ssml` with every long slot value it quotes cut to QUOTE_CHARS."""
+        for value in sorted(self._long_slot_values, key=len, reverse=True):
+            ssml = ssml.replace(esc(value), esc(quote(value)))
+        return ssml
 
     def silent(self) -> Response:
         """No speech: for requests nobody hears (SessionEndedRequest, System.ExceptionEncountered)."""
         return self.handler_input.response_builder.response
+
+
+def quote(said: str, limit: int = QUOTE_CHARS) -> str:
+    """The start of `said`, at most `limit` characters, cut between words where it can be."""
+    said = " ".join(said.split())
+    if len(said) <= limit:
+        return said
+    cut = said[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(" ,.;:")
 
 
 def device_supports(handler_input: HandlerInput, interface: str) -> bool:

@@ -178,7 +178,8 @@ class GoToExerciseHandler(CourseHandler):
         if not value:
             return None
         value = value.strip().lower()
-        if value.isdigit():
+        # isdecimal, not isdigit: '²' is a digit that int() refuses.
+        if value.isdecimal() and len(value) <= 3:
             return int(value)
         return _NUMBER_WORDS.get(value)
 

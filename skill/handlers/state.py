@@ -19,6 +19,11 @@ SAVE_FAILED = ("Sorry, I couldn't save your progress just now, so I've kept your
 
 class LoadStateInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
+        if handler_input.request_envelope.session is not None:
+            # The skill keeps nothing in the session (the state is persistent), and the SDK would echo
+            # whatever attributes came in back in every reply, however large. First, so that a failed
+            # load below does not echo them either.
+            handler_input.attributes_manager.session_attributes = {}
         attributes = handler_input.attributes_manager.persistent_attributes
         state = UserState.from_attributes(attributes)
         request_attributes = handler_input.attributes_manager.request_attributes
