@@ -7,8 +7,10 @@ synonyms (a number for AMAZON.NUMBER, any words for AMAZON.SearchQuery, which Al
 whatever follows its carrier phrase). Nothing else: no fuzzy matching, no dropped filler words.
 Alexa's own model generalises beyond its samples, so a phrase this matcher accepts is one a device
 understands, and a test that passes here passes there. When two samples match, the one with more
-literal words wins (as in Bespoken's virtual-alexa, which tests/test_emulator.py checks this
-against); anything else is AMAZON.FallbackIntent, as on a device.
+literal text wins, and on a tie the one with more typed slots (slots of a type with listed values,
+or AMAZON.NUMBER, rather than free text): Bespoken's virtual-alexa ranks matches this way, and
+tests/test_emulator.py checks that the two agree. Anything else is AMAZON.FallbackIntent, as on a
+device.
 """
 from __future__ import annotations
 
@@ -60,7 +62,27 @@ class _Sample:
     text: str
     pattern: re.Pattern
     slot_types: dict[str, str]
-    literal: int  # characters outside slots: the more, the more specific
+    literal: int  # characters outside slots, as virtual-alexa counts them: the more, the more specific
+    typed: int  # slots whose values are listed (not free text): more wins a tie
+
+
+def _free_text(slot_type: str) -> bool:
+    return slot_type == SEARCH_QUERY
+
+
+def _literal(sample: str, slot_types: dict[str, str]) -> int:
+    """virtual-alexa's score of a sample: the matched line's length less its slot values. A free-text
+    value keeps the spaces beside it (its pattern is the sample with those spaces dropped around
+    `(.*)`), so those spaces do not count as literal text; a listed value is trimmed, so they do."""
+    score = len(_SLOT_REF.sub("", sample))
+    for m in _SLOT_REF.finditer(sample):
+        if _free_text(slot_types.get(m.group(1), "")):
+            score -= (m.start() > 0 and sample[m.start() - 1] == " ") + (sample[m.end():m.end() + 1] == " ")
+    return score
+
+
+def _typed(sample: str, slot_types: dict[str, str]) -> int:
+    return sum(not _free_text(slot_types.get(name, "")) for name in _SLOT_REF.findall(sample))
 
 
 class UtteranceMatcher:
@@ -77,15 +99,15 @@ class UtteranceMatcher:
             slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
             for sample in intent.get("samples", []):
                 if _SLOT_REF.search(sample):
-                    literal = len(_SLOT_REF.sub("", sample).strip())
-                    self._patterns.append(_Sample(intent["name"], sample, _compile(sample), slot_types, literal))
+                    self._patterns.append(_Sample(intent["name"], sample, _compile(sample), slot_types,
+                                                  _literal(sample, slot_types), _typed(sample, slot_types)))
                 else:
                     self._exact.setdefault(sample, intent["name"])
         for intent, phrases in BUILTIN_PHRASES.items():
             if intent in intents:  # Alexa sends a built-in only to skills whose model has it
                 for phrase in phrases:
                     self._exact.setdefault(phrase, intent)
-        self._patterns.sort(key=lambda s: -s.literal)  # stable: ties keep model order
+        self._patterns.sort(key=lambda s: (-s.literal, -s.typed))  # stable: full ties keep model order
 
     def samples(self) -> dict[str, str]:
         """Every exact phrase -> its intent (the samples without slots, and built-in phrases)."""
