@@ -13,18 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Sequence
 
+from routine_graph.counting import spoken_marks
 from routine_graph.graph import Block, Graph, Step
-from routine_graph.words import number_words
 
 from .mp3 import EncodedPiece
 from .tones import TONE_END, TONE_SECONDS, TONE_START
 
-# A count word must leave this much quiet before the next second mark, so counts stay distinct.
+# A count word must leave this much quiet before the next one (or the end), so counts stay distinct.
 COUNT_MARGIN_S = 0.1
 
 
 class TimelineError(ValueError):
-    """A cue does not fit its slot (e.g. a count word longer than a second)."""
+    """A cue does not fit its slot (e.g. a count word longer than the second it has)."""
 
 
 @dataclass(frozen=True)
@@ -90,27 +90,14 @@ class Timeline:
 PieceFor = Callable[[str], EncodedPiece]
 
 
-def count_texts(step: Step) -> list[tuple[float, str]]:
-    """The words said inside a hold or a rest, with their offset in seconds from its start."""
-    seconds = step.seconds
-    if step.kind == "hold" and step.count:
-        marks = [k for k in range(1, int(seconds) + 1) if k < seconds]
-        if step.count == "up":
-            return [(k, number_words(k)) for k in marks]
-        return [(k, number_words(int(round(seconds - k)))) for k in marks if round(seconds - k) >= 1]
-    if step.kind == "rest" and step.countdown:
-        return [(seconds - k, number_words(k)) for k in range(step.countdown, 0, -1) if seconds - k > 0]
-    return []
-
-
 def cue_texts(graph: Graph) -> list[str]:
     """Every distinct text the audio of this graph speaks, in first-use order."""
     seen: dict[str, None] = {}
     for step in graph.steps:
         if step.text:
             seen.setdefault(step.text)
-        for _, word in count_texts(step):
-            seen.setdefault(word)
+        for mark in spoken_marks(step):
+            seen.setdefault(mark.word)
         if step.tone:
             seen.setdefault(TONE_START)
             seen.setdefault(TONE_END)
@@ -184,14 +171,17 @@ def build_timeline(graph: Graph, blocks: Sequence[Block], piece_for: PieceFor, s
             if step.tone:
                 w.target = start
                 w.cue(TONE_START, "tone", None, step.index)
-            for offset, word in count_texts(step):
-                slot_end = start + w.seconds(offset + 1) if step.kind == "hold" else end
-                w.target = start + w.seconds(offset)
-                mark = w.cue(word, "count", None, step.index)
-                if mark.end > min(slot_end, end) - w.seconds(COUNT_MARGIN_S) or w.pos > slot_end + frame_samples:
+            # What is said inside the silence is the graph's (routine_graph/counting.py): every
+            # mark is said at its offset, and must be done before the next one (or the end).
+            for count in spoken_marks(step):
+                slot_end = start + w.seconds(count.until)
+                w.target = start + w.seconds(count.offset)
+                mark = w.cue(count.word, "count", None, step.index)
+                if mark.end > slot_end - w.seconds(COUNT_MARGIN_S) or w.pos > slot_end + frame_samples:
                     raise TimelineError(
-                        f"{graph.routine_id}: {_where(graph, step)}: the count {word!r} takes "
-                        f"{(mark.end - mark.start) / sample_rate:.2f} s and does not fit its one-second slot")
+                        f"{graph.routine_id}: {_where(graph, step)}: the count {count.word!r} takes "
+                        f"{(mark.end - mark.start) / sample_rate:.2f} s and does not fit its "
+                        f"{count.until - count.offset:g}-second slot")
             if step.tone:
                 # The end tone finishes just before the hold does: it never lengthens it.
                 w.target = end - w.seconds(TONE_SECONDS + COUNT_MARGIN_S)

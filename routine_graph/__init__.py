@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 _EXPORTS = {
     "Problem": "errors", "RoutineError": "errors", "UnknownLevelError": "errors", "UnknownRoutineError": "errors",
     "RoutineTooLargeError": "errors",
+    "Mark": "counting", "spoken_marks": "counting",
     "expand": "expansion", "reps_for_level": "expansion",
     "Block": "graph", "ExerciseInfo": "graph", "Graph": "graph", "Position": "graph", "Step": "graph",
     "load_routine": "loader", "Routine": "model",
@@ -19,6 +20,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .counting import Mark, spoken_marks  # noqa: F401
     from .errors import Problem, RoutineError, RoutineTooLargeError, UnknownLevelError, UnknownRoutineError  # noqa: F401
     from .expansion import expand, reps_for_level  # noqa: F401
     from .graph import Block, ExerciseInfo, Graph, Position, Step  # noqa: F401

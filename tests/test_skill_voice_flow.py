@@ -17,13 +17,14 @@ from hypothesis import HealthCheck, given, settings
 
 from audio_builder.build import Builder, BuildSettings
 from routine_graph.catalog import routine_files
+from routine_graph.counting import spoken_marks
 from routine_graph.expansion import expand
 from routine_graph.loader import load_routine
 from skill.audio_tracks import AudioCatalog, LocalManifests
 from skill.durations import routine_seconds, seconds_left, track_seconds_left
 from skill.handlers.flow import minutes_phrase, next_line
 from skill.routines import PACES, RoutineLibrary
-from skill.speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, count_marks, plan_block, readable, step_atoms
+from skill.speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, plan_block, readable, step_atoms
 
 try:
     from tests.audio_harness import PUBLIC_URL, Device, build_mini, make_audio_app, play_of
@@ -217,7 +218,7 @@ def test_generated_routines_split_only_between_sides(routine):
 
 
 def countdown_pattern(rest_step) -> str:
-    words = [word for _, word in count_marks(rest_step.seconds, "down", last=rest_step.countdown)]
+    words = [mark.word for mark in spoken_marks(rest_step)]
     return r" \[pause [\d.]+ s\] ".join(words)
 
 
