@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -54,19 +53,19 @@ def problems_of(path: Path):
     return info.value.problems
 
 
-def measured_load(path: Path) -> tuple[RoutineError | None, float, int]:
-    """(error or None, seconds, peak bytes of Python allocations) of loading `path`."""
+def measured_load(path: Path) -> tuple[RoutineError | None, int]:
+    """(error or None, peak bytes of Python allocations) of loading `path`. Memory, not time: the
+    bound is on the work done, which a loaded machine cannot make flaky (scripts/bench_hostile.py
+    prints the times)."""
     tracemalloc.start()
-    started = time.perf_counter()
     error = None
     try:
         load_routine(path)
     except RoutineError as exc:
         error = exc
-    seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return error, seconds, peak
+    return error, peak
 
 
 def validate(*paths: Path):
@@ -75,11 +74,11 @@ def validate(*paths: Path):
 
 # -- 1. YAML that expands without end -------------------------------------------------------------
 
-def test_alias_bomb_is_a_located_error_in_milliseconds(write_routine):
+def test_alias_bomb_is_a_located_error_in_a_few_megabytes(write_routine):
     path = write_routine(alias_bomb())
     assert len(path.read_bytes()) < 400
-    error, seconds, peak = measured_load(path)
-    assert error is not None and seconds < 1 and peak < 20_000_000
+    error, peak = measured_load(path)
+    assert error is not None and peak < 20_000_000
     (problem,) = error.problems
     assert (problem.line, problem.field) == (5, "e[0]")  # the first alias past the budget, where it is used
     assert f"past {MAX_ALIAS_VALUES:,} repeated values" in problem.message
@@ -130,9 +129,9 @@ def test_recursive_undefined_and_duplicate_aliases(write_routine, text, line, wo
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 500, 100_000])
 def test_deep_flow_nesting(write_routine, depth):
     # 100,000 levels crashed the interpreter (libyaml's composer recursing in C); 500 was a RecursionError.
-    error, seconds, _ = measured_load(write_routine("title: " + "[" * depth + "]" * depth + "\n"))
+    error, peak = measured_load(write_routine("title: " + "[" * depth + "]" * depth + "\n"))
     (problem,) = error.problems
-    assert problem.line == 1 and f"more than {MAX_DEPTH} levels" in problem.message and seconds < 1
+    assert problem.line == 1 and f"more than {MAX_DEPTH} levels" in problem.message and peak < 20_000_000
 
 
 @pytest.mark.parametrize("text", [
@@ -205,8 +204,8 @@ def test_empty_files_are_located_at_line_one(write_routine, text):
 def test_enormous_routine_is_refused_before_expanding(write_routine):
     path = write_routine(enormous_routine())
     assert 70_000 < len(path.read_bytes()) < 100_000
-    error, seconds, peak = measured_load(path)
-    assert seconds < 2 and peak < 100_000_000  # expanding it took 16 GiB
+    error, peak = measured_load(path)
+    assert peak < 100_000_000  # expanding it took 16 GiB
     steps, hours = error.problems
     assert steps.field == hours.field == "exercises[0]" and (steps.line, steps.column) == (4, 5)
     assert f"the limit is {MAX_STEPS:,}" in steps.message and "(20 sets of 100 reps)" in steps.message
