@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import BuildError
+from .errors import BuildError
 from .mp3 import ENCODER_ID, EncodedPiece, Mp3Format
+from .voice import Voice
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engines.base import TTSEngine
@@ -57,6 +58,11 @@ def cue_key(engine_name: str, engine_version: str, voice: str, rate: float, text
     }
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def voice_cue_key(voice: Voice, text: str, fmt: Mp3Format, processing_version: str) -> str:
+    """The key of `text` said by `voice`: the same as cue_key from the voice's fields."""
+    return cue_key(voice.engine, voice.engine_version, voice.name, voice.rate, text, fmt, processing_version)
 
 
 def default_cache_dir() -> Path:
@@ -180,12 +186,16 @@ def _parse_entry(raw: bytes, key: str) -> EncodedPiece | None:
 
 @dataclass
 class CueSynthesizer:
-    """Text -> encoded cue piece, from the cache or made (synthesize, process, encode, store)."""
+    """Text -> encoded cue piece, from the cache or made (synthesize, process, encode, store).
+
+    `voice` is the build's Voice (its identity is in every key, and the engine speaks with exactly
+    it); a voice name or None (the engine's default) is resolved into one, with `rate`, once.
+    """
 
     engine: "TTSEngine"
     cache: CueCache | None
     fmt: Mp3Format = field(default_factory=Mp3Format)
-    voice: str | None = None
+    voice: Voice | str | None = None
     rate: float = 1.0
     target_lufs: float = -19.0
     peak_dbtp: float = -1.0
@@ -193,19 +203,15 @@ class CueSynthesizer:
     cache_hits: int = 0
 
     def __post_init__(self) -> None:
-        from .engines.base import resolve_voice
-
-        self.voice = resolve_voice(self.engine, self.voice)
-
-    def _processing_id(self) -> str:
         from .cue_processing import PROCESSING_VERSION
 
-        return f"{PROCESSING_VERSION};lufs={self.target_lufs};tp={self.peak_dbtp}"
+        if not isinstance(self.voice, Voice):
+            self.voice = Voice.resolve(self.engine, self.voice, self.rate)
+        self.rate = self.voice.rate
+        self._processing = f"{PROCESSING_VERSION};lufs={self.target_lufs};tp={self.peak_dbtp}"
 
     def key(self, text: str) -> str:
-        assert self.voice is not None
-        return cue_key(self.engine.name, self.engine.version, self.voice, self.rate, text,
-                       self.fmt, self._processing_id())
+        return voice_cue_key(self.voice, text, self.fmt, self._processing)
 
     def piece(self, text: str) -> EncodedPiece:
         key = self.key(text)
@@ -217,7 +223,7 @@ class CueSynthesizer:
         from .cue_processing import process_cue
         from .mp3 import encode_piece
 
-        speech = self.engine.synthesize(text, self.voice, self.rate)
+        speech = self.engine.synthesize(text, self.voice.name, self.voice.rate)
         samples = process_cue(speech, target_rate=self.fmt.sample_rate,
                               target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
         piece = encode_piece(samples, self.fmt)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
-from .manifest import MANIFEST_NAME
+from .manifest import MANIFEST_NAME, ManifestError
+from .manifest_reader import load_manifest
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -122,14 +122,13 @@ def built_files(out_dir: Path, routines: Iterable[str] | None = None) -> list[Lo
         if wanted is not None and folder.name not in wanted:
             continue
         manifest_path = folder / MANIFEST_NAME
-        if not manifest_path.is_file():
-            continue
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            names = _listed(manifest)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise PublishError(f"cannot read {manifest_path}: {exc}; build again before publishing") from None
-        for name in names:
+            manifest = load_manifest(folder)
+        except ManifestError as exc:
+            raise PublishError(f"cannot publish {folder.name}: {exc} before publishing") from None
+        if manifest is None:
+            continue
+        for name in manifest.listed():
             path = folder / name
             if not path.is_file():
                 raise PublishError(f"{manifest_path} lists {name}, which is missing: build again before publishing")
@@ -197,18 +196,6 @@ def s3_client(region: str | None = None) -> Any:
 
 
 # -- internals ----------------------------------------------------------------------------------------
-
-
-def _listed(manifest: dict) -> list[str]:
-    names: list[str] = []
-    for entry in manifest["levels"].values():
-        for track in entry["tracks"]:
-            names += [track["file"], track["captions"]]
-        names.append(entry["playlist"])
-    for name in names:
-        if name.startswith("/") or ".." in PurePosixPath(name).parts:
-            raise ValueError(f"unsafe file name {name!r}")
-    return list(dict.fromkeys(names))
 
 
 def _local(path: Path, relative: str) -> LocalFile:

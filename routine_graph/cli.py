@@ -98,7 +98,8 @@ def load_graph(routine: str, level: str | None, pace: float | None, routines_pat
 def _measured(out_dir: Path | None, routine_id: str, level: str) -> tuple[dict[str, float], Path | None]:
     if out_dir is None:
         return {}, None
-    from audio_builder.manifest import MANIFEST_NAME, read_manifest
+    from audio_builder.manifest import MANIFEST_NAME
+    from audio_builder.manifest_reader import read_manifest
 
     from .measured import measured_speech
 

@@ -367,12 +367,12 @@ def test_a_rebuild_shows_without_restarting(output):
 
 
 def test_an_unchanged_manifest_is_not_read_again(output, monkeypatch):
-    from web_player import library as library_module
+    from audio_builder import manifest_reader as manifest_module
 
     client = make_client(output)
     reads = []
-    real = library_module.read_manifest
-    monkeypatch.setattr(library_module, "read_manifest", lambda folder: reads.append(folder) or real(folder))
+    real = manifest_module.parse_manifest
+    monkeypatch.setattr(manifest_module, "parse_manifest", lambda raw, source: reads.append(source) or real(raw, source))
     for _ in range(3):
         client.get("/")
         client.get("/routines/mini")

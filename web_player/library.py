@@ -1,9 +1,10 @@
 """The built routines under an output folder, read from their manifest.json files.
 
-Manifests are read per request through a small cache keyed by each file's mtime, size and inode, so a
-rebuild (which renames a new manifest into place) shows up on the next page load without a restart,
-and an unchanged library costs one stat() per routine. A manifest that cannot be read or does not
-have the expected shape hides that routine (with a log line) instead of failing the page.
+Manifests are read through the audio builder's one reader (audio_builder.manifest.load_manifest), which
+parses a file again only when its mtime, size or inode change: a rebuild (which renames a new manifest
+into place) shows up on the next page load without a restart, and an unchanged library costs one
+lstat() per routine. A manifest that cannot be read or does not have the expected shape hides that
+routine (with a log line, once per version of the file) instead of failing the page.
 """
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ import logging
 import os
 import re
 import stat
-import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from audio_builder.manifest import MANIFEST_NAME, read_manifest
+from audio_builder.manifest import Chapter, Level, Manifest, Track
+from audio_builder.manifest_reader import load_manifest
 
 __all__ = ["Chapter", "Level", "Library", "Routine", "Track"]
 
@@ -28,90 +28,41 @@ _FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
-class Chapter:
-    title: str
-    start_ms: int
-    end_ms: int
-
-
-@dataclass(frozen=True)
-class Track:
-    file: str  # relative to the routine folder, as in the manifest: "standard/full-session.mp3"
-    captions: str  # "standard/full-session.vtt"
-    kind: str  # full, intro, exercise or outro
-    title: str
-    duration_ms: int
-    bytes: int
-    chapters: tuple[Chapter, ...]
-
-    @property
-    def name(self) -> str:
-        """The MP3's file name, as used in media URLs."""
-        return PurePosixPath(self.file).name
-
-    @property
-    def stem(self) -> str:
-        """The track's id in page URLs: "full-session", "02-lean-and-bend"."""
-        return PurePosixPath(self.file).stem
-
-    @property
-    def captions_name(self) -> str:
-        return PurePosixPath(self.captions).name
-
-
-@dataclass(frozen=True)
-class Level:
-    name: str
-    duration_ms: int
-    playlist: str  # relative to the routine folder: "standard/playlist.m3u8"
-    tracks: tuple[Track, ...]
-
-    @property
-    def full(self) -> Track | None:
-        """The whole session in one track, if the build made one."""
-        return next((t for t in self.tracks if t.kind == "full"), None)
-
-    @property
-    def parts(self) -> tuple[Track, ...]:
-        """The session in parts (introduction, one per exercise, finish), in playlist order."""
-        return tuple(t for t in self.tracks if t.kind != "full")
-
-    @property
-    def playlist_name(self) -> str:
-        return PurePosixPath(self.playlist).name
-
-    def track(self, stem: str | None) -> Track | None:
-        """The track with this stem; None asks for the default (the full session, else the first)."""
-        if stem is None:
-            return self.full or (self.tracks[0] if self.tracks else None)
-        return next((t for t in self.tracks if t.stem == stem), None)
-
-    def files(self) -> dict[str, str]:
-        """Every file of this level that may be served: file name -> path relative to the routine."""
-        listed = {PurePosixPath(self.playlist).name: self.playlist}
-        for t in self.tracks:
-            listed[t.name] = t.file
-            listed[t.captions_name] = t.captions
-        return listed
-
-
-@dataclass(frozen=True)
 class Routine:
+    """A built routine as the player shows it: its folder's name and its manifest."""
+
     id: str  # the folder name under the output folder
-    title: str
-    description: str
-    built_at: datetime | None
-    default_level: str | None
-    all_levels: tuple[str, ...]  # every level of the routine, built or not, in the routine's order
-    levels: dict[str, Level] = field(hash=False)  # the built ones, in the same order
-    engine: str | None = None
-    voice: str | None = None
+    manifest: Manifest = field(repr=False, hash=False)
+
+    @property
+    def title(self) -> str:
+        return self.manifest.title or self.id
+
+    @property
+    def description(self) -> str:
+        return self.manifest.description
+
+    @property
+    def built_at(self) -> datetime | None:
+        return self.manifest.built_time
+
+    @property
+    def all_levels(self) -> tuple[str, ...]:
+        """Every level of the routine, built or not, in the routine's order."""
+        return self.manifest.all_levels
+
+    @property
+    def levels(self) -> dict[str, Level]:
+        """The built ones, in the same order."""
+        return self.manifest.levels
+
+    @property
+    def engine(self) -> str | None:
+        return self.manifest.engine
 
     def level(self, name: str | None) -> Level | None:
         """The built level `name`; None asks for the default level (else the first built one)."""
-        if name is None:
-            name = self.default_level if self.default_level in self.levels else next(iter(self.levels), None)
-        return self.levels.get(name) if name is not None else None
+        return self.manifest.level(name)
 
 
 class Library:
@@ -119,10 +70,6 @@ class Library:
 
     def __init__(self, output_dir: str | os.PathLike[str]) -> None:
         self.output_dir = Path(output_dir)
-        # manifest path -> (stat key, parsed routine or None). Races between threads only parse a
-        # file twice, so a lock guards the dict's consistency, not the reading.
-        self._cache: dict[Path, tuple[tuple[int, int, int], Routine | None]] = {}
-        self._lock = threading.Lock()
 
     def routines(self) -> list[Routine]:
         """Every readable built routine, by title."""
@@ -134,27 +81,12 @@ class Library:
         return sorted(found, key=lambda r: (r.title.casefold(), r.id))
 
     def routine(self, routine_id: str) -> Routine | None:
-        """The built routine in folder `routine_id`, or None (unknown, unsafe name, unreadable)."""
+        """The built routine in folder `routine_id`, or None (unknown, unsafe name, unreadable). A
+        manifest.json that is a symlink counts as none (see safe_path)."""
         if not _FOLDER_NAME.fullmatch(routine_id) or not self._inside(routine_id):
             return None
-        path = self.output_dir / routine_id / MANIFEST_NAME
-        try:
-            st = path.lstat()  # a manifest.json that is a symlink counts as none (see safe_path)
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
-            with self._lock:
-                self._cache.pop(path, None)
-            return None
-        key = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with self._lock:
-            cached = self._cache.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        routine = _parse(routine_id, read_manifest(path.parent))
-        with self._lock:
-            self._cache[path] = (key, routine)
-        return routine
+        manifest = load_manifest(self.output_dir / routine_id, on_error=_left_out)
+        return Routine(routine_id, manifest) if manifest is not None else None
 
     def media_path(self, routine_id: str, level: str, name: str) -> Path | None:
         """The file `name` of a built level, if the manifest lists it and `safe_path` accepts it."""
@@ -194,40 +126,5 @@ class Library:
         return (self.output_dir / routine_id).resolve().is_relative_to(self.output_dir.resolve())
 
 
-def _parse(routine_id: str, doc: dict[str, Any] | None) -> Routine | None:
-    if doc is None:
-        log.warning("web player: no readable manifest for %s; it is left out", routine_id)
-        return None
-    try:
-        levels = {name: _level(name, entry) for name, entry in doc["levels"].items()}
-        order = [str(lv) for lv in doc.get("all_levels") or levels]
-        ordered = {lv: levels[lv] for lv in order if lv in levels}
-        ordered.update((lv, entry) for lv, entry in levels.items() if lv not in ordered)
-        settings = doc.get("settings") or {}
-        return Routine(
-            id=routine_id, title=str(doc.get("title") or routine_id), description=str(doc.get("description") or ""),
-            built_at=_timestamp(doc.get("built_at")), default_level=doc.get("default_level"),
-            all_levels=tuple(order), levels=ordered,
-            engine=settings.get("engine"), voice=settings.get("voice"),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("web player: manifest of %s is not as expected (%s: %s); it is left out",
-                    routine_id, type(exc).__name__, exc)
-        return None
-
-
-def _level(name: str, entry: dict[str, Any]) -> Level:
-    tracks = tuple(
-        Track(file=str(t["file"]), captions=str(t["captions"]), kind=str(t["kind"]), title=str(t["title"]),
-              duration_ms=int(t["duration_ms"]), bytes=int(t["bytes"]),
-              chapters=tuple(Chapter(str(c["title"]), int(c["start_ms"]), int(c["end_ms"])) for c in t["chapters"]))
-        for t in entry["tracks"]
-    )
-    return Level(name=str(name), duration_ms=int(entry["duration_ms"]), playlist=str(entry["playlist"]), tracks=tracks)
-
-
-def _timestamp(text: Any) -> datetime | None:
-    try:
-        return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
+def _left_out(problem: str) -> None:
+    log.warning("web player: %s; that routine is left out", problem)
