@@ -16,6 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .json_dig import dig
+
 __all__ = ["MAX_DEPTH", "MAX_SESSION_ATTRIBUTES_BYTES", "MAX_SLOT_CHARS", "envelope_problem"]
 
 MAX_DEPTH = 32
@@ -46,7 +48,7 @@ def envelope_problem(payload: Any) -> str | None:
         if problem:
             return problem
     # The store keys progress by this id; without it the only honest answer is "bad request".
-    if not _text(_dig(payload, "context", "System", "user", "userId")):
+    if not _text(dig(payload, "context", "System", "user", "userId")):
         return "no context.System.user.userId"
     return _session_problem(payload.get("session"))
 
@@ -113,11 +115,3 @@ def _strings(value: Any):
 
 def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-def _dig(payload: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(payload, Mapping):
-            return None
-        payload = payload.get(key)
-    return payload
