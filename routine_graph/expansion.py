@@ -1,15 +1,15 @@
 """Expand a routine, for one level and pace, into the routine graph."""
 from __future__ import annotations
 
+from functools import partial
 from itertools import accumulate
-from operator import add, itemgetter
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .errors import UnknownLevelError
 from .gc_pause import gc_paused
 from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
 from .limits import PACE_RANGE
-from .model import LEVEL_FRACTIONS, Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep
+from .model import Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep, level_fraction
 from .words import number_words, seconds_words
 
 SpeechSeconds = Callable[[str], float]
@@ -23,7 +23,7 @@ def estimate_speech_seconds(words_per_minute: float) -> SpeechSeconds:
 
 
 def reps_for_level(reps: RepRange, spec: str | float) -> int:
-    fraction = LEVEL_FRACTIONS[spec] if isinstance(spec, str) else float(spec)
+    fraction = level_fraction(spec)
     # Round half down so "middle" of 5-8 is 6: the gentler choice when in doubt.
     span = (reps.high - reps.low) * fraction
     return reps.low + int(span) if span - int(span) <= 0.5 else reps.low + int(span) + 1
@@ -31,6 +31,24 @@ def reps_for_level(reps: RepRange, spec: str | float) -> int:
 
 def fill(template: str, **values: object) -> str:
     return template.format_map(values)
+
+
+class PlannedStep(NamedTuple):
+    """One step of a rep's plan: a Step without the index, position and block that each rep gives it
+    (`side` picks the position)."""
+
+    side: str | None
+    kind: str
+    text: str | None
+    seconds: float
+    count: str | None = None
+    gap_after: float = 0.0
+    tone: bool = False
+
+
+# A Step from its fields in order, made in C. Step(...) runs the Python-level __new__ that NamedTuple
+# generates: for the rep steps (nearly all of a long routine's), expanding then takes a quarter longer.
+_new_step = partial(tuple.__new__, Step)
 
 
 class _Builder:
@@ -77,24 +95,21 @@ class _Builder:
             self.steps.append(Step(len(self.steps), kind, position, len(self.blocks), None, round(seconds, 3), 0.0,
                                    count, countdown, tone))
 
-    def add_rep(self, announce: str, side: str | None, plan: list[tuple], positions: dict) -> None:
-        """Append one rep: its announcement ("Rep two."), then its plan of (side, kind, text, seconds,
-        count, gap_after, tone) entries, whose speech estimates and inner gaps are already worked
-        out. This is the hot loop of a long routine (most steps are rep steps), so it builds the
-        tuples directly."""
+    def add_rep(self, announce: str, side: str | None, plan: list[PlannedStep], positions: dict) -> None:
+        """Append one rep: its announcement ("Rep two."), then the steps of its plan, at `positions`
+        (this rep's Position on each side). The hot loop of a long routine: see _new_step."""
         steps = self.steps
         if steps and steps[-1].text is not None:
             steps[-1] = steps[-1]._replace(gap_after=self._gap)
-        make = tuple.__new__
         append = steps.append
         n = len(steps)
         block = len(self.blocks)
-        gap = self._gap if plan and plan[0][2] is not None else 0.0
-        append(make(Step, (n, "speak", positions[side], block, announce, self.speech_seconds(announce), gap, None, 0, False)))
-        for step_side, kind, text, seconds, count, gap, tone in plan:
+        gap = self._gap if plan and plan[0].text is not None else 0.0
+        announced = (n, "speak", positions[side], block, announce, self.speech_seconds(announce), gap, None, 0, False)
+        append(_new_step(announced))
+        for step_side, kind, text, seconds, count, gap_after, tone in plan:  # PlannedStep's fields
             n += 1
-            append(make(Step, (n, kind, positions[step_side], block, text, seconds, gap, count, 0, tone)))
-
+            append(_new_step((n, kind, positions[step_side], block, text, seconds, gap_after, count, 0, tone)))
 
 
 def expand(routine: Routine, level: str | None = None, pace: float | None = None,
@@ -133,10 +148,13 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
         b.open_block("setup", exercise.name, number)
         b.speak(exercise_cue(cues, number, count, exercise.name), where)
         _plain_steps(b, exercise.setup, where, routine, pace)
-        plans: dict = {}  # a rep's plan depends only on its side and whether it is a set's first rep
+        # A rep's steps depend only on its side and whether it is a set's first rep: planned once.
+        announces = rep_announcements(cues, reps)
+        plans = {(side, first): _rep_plan(b, routine, exercise, side, first, pace)
+                 for side in set_sides(exercise) for first in (True, False)}
         for set_no in range(1, exercise.sets + 1):
             b.open_block("set", f"{exercise.name}, set {set_no} of {exercise.sets}", number, set_no)
-            _one_set(b, routine, exercise, number, set_no, reps, pace, plans)
+            _one_set(b, routine, exercise, number, set_no, announces, plans)
             rest = rest_after_set(routine, number, set_no)
             if rest is not None:
                 text, seconds = rest
@@ -149,9 +167,7 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
     b.close_block()
 
     steps = b.steps
-    # Step.duration is seconds + gap_after; summed with C-level iterators (this runs once per step).
-    seconds, gaps = (itemgetter(Step._fields.index(name)) for name in ("seconds", "gap_after"))
-    durations = map(add, map(seconds, steps), map(gaps, steps))
+    durations = (step.seconds + step.gap_after for step in steps)  # Step.duration, without a property call each
     starts = tuple(accumulate(durations, initial=0.0))[:-1]
     return Graph(routine_id=routine.id or "routine", title=routine.title, level=level, pace=pace,
                  safety=routine.safety, steps=tuple(steps), blocks=tuple(b.blocks), exercises=tuple(infos),
@@ -201,48 +217,44 @@ def rep_announcements(cues, reps: int) -> list[str]:
                  reps=number_words(reps)) for rep in range(1, reps + 1)]
 
 
-def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, reps: int, pace: float,
-             plans: dict) -> None:
+def _one_set(b: _Builder, routine: Routine, exercise: Exercise, number: int, set_no: int, announces: list[str],
+             plans: dict[tuple[str | None, bool], list[PlannedStep]]) -> None:
+    """One set: its cue, then on each side (with its cue) every rep, announced ("Rep two.") and
+    planned by side and whether it is the first (`plans`)."""
     cues = routine.cues
     b.speak(set_cue(cues, set_no, exercise.sets), Position("exercise", number, set_no))
     for side_no, side in enumerate(set_sides(exercise)):
         if side is not None:
             b.speak(side_cue(cues, side_no, side), Position("exercise", number, set_no, side))
-        announces = plans.get("announces")
-        if announces is None:
-            announces = plans["announces"] = rep_announcements(cues, reps)
-        for rep in range(1, reps + 1):
-            first = rep == 1
-            cached = plans.get((side, first))
-            if cached is None:
-                plan = _rep_plan(b, routine, exercise, side, first, pace)
-                cached = plans[(side, first)] = (plan, {side} | {entry[0] for entry in plan})
-            plan, plan_sides = cached
-            b.add_rep(announces[rep - 1], side, plan, {s: Position("exercise", number, set_no, s, rep) for s in plan_sides})
+        first_plan, later_plan = plans[side, True], plans[side, False]
+        sides = {side} | {planned.side for planned in first_plan + later_plan}  # a rep may switch sides
+        for rep, announce in enumerate(announces, start=1):
+            positions = {s: Position("exercise", number, set_no, s, rep) for s in sides}
+            b.add_rep(announce, side, first_plan if rep == 1 else later_plan, positions)
 
 
-def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | None, first: bool, pace: float) -> list[tuple]:
-    """One rep's steps as (side, kind, text, seconds, count, gap_after, tone): the same for every rep but the
-    first, so it is worked out once per set and side."""
-    plan = []
+def _rep_plan(b: _Builder, routine: Routine, exercise: Exercise, side: str | None, first: bool,
+              pace: float) -> list[PlannedStep]:
+    """One rep's steps: the same for every rep but the first, so worked out once per set and side."""
+    plan: list[PlannedStep] = []
     current = side
     for step in exercise.rep:
         if isinstance(step, SayStep):
             text = fill(step.first_rep if (first and step.first_rep) else step.say, side=current or "",
                         Side=(current or "").capitalize())
-            plan.append([current, "speak", text, b.speech_seconds(text), None, 0.0, False])
+            plan.append(PlannedStep(current, "speak", text, b.speech_seconds(text)))
         elif isinstance(step, SwitchSideStep):
             current = exercise.sides[1] if current == exercise.sides[0] else exercise.sides[0]
             text = fill(step.switch_side, side=current, Side=current.capitalize())
-            plan.append([current, "switch", text, b.speech_seconds(text), None, 0.0, False])
+            plan.append(PlannedStep(current, "switch", text, b.speech_seconds(text)))
         else:
             kind, seconds, count, tone = _silence_of(step, routine, pace)
             if seconds > 0:
-                plan.append([current, kind, None, round(seconds, 3), count, 0.0, tone])
-    for entry, following in zip(plan, plan[1:]):
-        if entry[2] is not None and following[2] is not None:
-            entry[5] = routine.defaults.cue_gap
-    return [tuple(entry) for entry in plan]
+                plan.append(PlannedStep(current, kind, None, round(seconds, 3), count, tone=tone))
+    # A cue followed directly by another cue gets a breath after it (as _Builder.speak gives).
+    return [planned._replace(gap_after=routine.defaults.cue_gap)
+            if planned.text is not None and following.text is not None else planned
+            for planned, following in zip(plan, plan[1:])] + plan[-1:]
 
 
 def _silence_of(step, routine: Routine, pace: float) -> tuple[str, float, str | None, bool]:

@@ -200,6 +200,12 @@ DEFAULT_LEVELS = {"gentle": "low", "standard": "middle", "full": "high"}
 LEVEL_FRACTIONS = {"low": 0.0, "middle": 0.5, "high": 1.0}
 
 
+def level_fraction(spec: str | float) -> float:
+    """Where a level (a LevelSpec: "low", "middle", "high" or a fraction) sits in each rep range, 0 to
+    1: what picks its reps (expansion.reps_for_level) and orders levels from gentlest to hardest."""
+    return LEVEL_FRACTIONS[spec] if isinstance(spec, str) else float(spec)
+
+
 class Routine(_Strict):
     id: Slug | None = Field(None, description="Defaults to the file name without .yaml.")
     title: Text

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .expansion import (SpeechSeconds, _Builder, _rep_plan, _silence_of, estimate_speech_seconds, exercise_cue,
-                        rep_announcements, reps_for_level, rest_after_set, set_cue, set_sides, side_cue)
+from .expansion import (PlannedStep, SpeechSeconds, _Builder, _rep_plan, _silence_of, estimate_speech_seconds,
+                        exercise_cue, rep_announcements, reps_for_level, rest_after_set, set_cue, set_sides, side_cue)
 from .errors import RoutineTooLargeError
 from .limits import MAX_STEPS
-from .model import LEVEL_FRACTIONS, Routine, SayStep, SwitchSideStep
+from .model import Routine, SayStep, SwitchSideStep, level_fraction
 
 
 class Run(NamedTuple):
@@ -74,11 +74,11 @@ def expansion_size(routine: Routine, level: str, pace: float | None = None,
             run += cue(step.say) if isinstance(step, SayStep) else silence(_silence_of(step, routine, pace)[1])
         return run
 
-    def plan_run(plan: list[tuple]) -> Run:
+    def plan_run(plan: list[PlannedStep]) -> Run:
         if not plan:
             return Run()
-        cues = [entry[2] is not None for entry in plan]
-        return Run(len(plan), sum(entry[3] for entry in plan), sum(map(bool.__and__, cues, cues[1:])), cues[0],
+        cues = [planned.text is not None for planned in plan]
+        return Run(len(plan), sum(planned.seconds for planned in plan), sum(map(bool.__and__, cues, cues[1:])), cues[0],
                    cues[-1])
 
     gap = defaults.cue_gap
@@ -178,7 +178,7 @@ def check_steps(routine: Routine, level: str) -> None:
 
 def longest_level(routine: Routine) -> str:
     """The level with the most reps in every exercise (reps grow with the level's place in the range)."""
-    return max(routine.levels, key=lambda name: LEVEL_FRACTIONS.get(routine.levels[name], routine.levels[name]))
+    return max(routine.levels, key=lambda name: level_fraction(routine.levels[name]))
 
 
 def clock(seconds: float) -> str:

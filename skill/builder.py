@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
@@ -20,22 +21,10 @@ from .handlers.base import Clock, Deps, utc_now
 from .routines import RoutineLibrary
 
 
-def build_skill(
-    routines_dir: str | os.PathLike[str] | RoutineLibrary,
-    persistence_adapter: AbstractPersistenceAdapter,
-    clock: Clock = utc_now,
-    *,
-    skill_id: str | None = None,
-    logger: logging.Logger | None = None,
-    audio: AudioCatalog | None = None,
-) -> CustomSkill:
-    """The skill guiding the routines in `routines_dir`, keeping each user's progress through
-    `persistence_adapter`. `clock() -> aware datetime` dates the history ("third session this week").
-    `skill_id`, if given, makes the SDK itself refuse requests for other skills as well. `audio`
-    (built tracks and their public URL) turns on the audio version; without it the skill says the
-    audio version isn't set up and guides by voice."""
-    return skill_builder(routines_dir, persistence_adapter, clock, skill_id=skill_id, logger=logger,
-                         audio=audio).create()
+def build_skill(routines_dir: str | os.PathLike[str] | RoutineLibrary, persistence_adapter: AbstractPersistenceAdapter,
+                clock: Clock = utc_now, **options: Any) -> CustomSkill:
+    """The skill itself, made by `skill_builder` (see there; `options`: its skill_id, logger, audio)."""
+    return skill_builder(routines_dir, persistence_adapter, clock, **options).create()
 
 
 def skill_builder(
@@ -47,7 +36,12 @@ def skill_builder(
     logger: logging.Logger | None = None,
     audio: AudioCatalog | None = None,
 ) -> CustomSkillBuilder:
-    """The configured ask-sdk builder: `.create()` for a CustomSkill, `.lambda_handler()` for Lambda."""
+    """The configured ask-sdk builder (`.create()` for a CustomSkill, `.lambda_handler()` for Lambda)
+    of the skill guiding the routines in `routines_dir`, keeping each user's progress through
+    `persistence_adapter`. `clock() -> aware datetime` dates the history ("third session this week").
+    `skill_id`, if given, makes the SDK itself refuse requests for other skills as well. `audio`
+    (built tracks and their public URL) turns on the audio version; without it the skill says the
+    audio version isn't set up and guides by voice."""
     library = routines_dir if isinstance(routines_dir, RoutineLibrary) else RoutineLibrary(Path(routines_dir))
     log = logger or logging.getLogger("skill")
     deps = Deps(library=library, clock=clock, log=log, audio=audio or AudioCatalog(None, None))

@@ -15,13 +15,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 from routine_graph.catalog import routine_files
 from routine_graph.errors import RoutineError
 from routine_graph.expansion import expand
 from routine_graph.graph import ExerciseInfo, Graph
 from routine_graph.loader import load_routine
-from routine_graph.model import Routine
+from routine_graph.model import Routine, level_fraction
+from routine_graph.navigation import Cursor, Route
 
 from .speech import Chunk, plan_block
 
@@ -43,16 +45,9 @@ def faster(pace: float) -> float | None:
     return next((p for p in reversed(PACES) if p < pace - 1e-6), None)
 
 
-_LEVEL_FRACTION = {"low": 0.0, "middle": 0.5, "high": 1.0}
-
-
 def levels_easiest_first(routine: Routine) -> list[str]:
     """The routine's levels from gentlest to hardest (the file may list them in any order)."""
-    def fraction(name: str) -> float:
-        spec = routine.levels[name]
-        return _LEVEL_FRACTION[spec] if isinstance(spec, str) else float(spec)
-
-    return sorted(routine.levels, key=fraction)
+    return sorted(routine.levels, key=lambda name: level_fraction(routine.levels[name]))
 
 
 def normalize(text: str) -> str:
@@ -63,27 +58,31 @@ def normalize(text: str) -> str:
     return " ".join(words)
 
 
-@dataclass
-class Course:
-    """One routine expanded for one level and pace, with its chunks planned lazily per block.
+@dataclass(frozen=True)
+class Course(Route):
+    """One routine expanded for one level and pace, as the voice guide says it: a navigation Route
+    whose parts are the chunks each block is said in (skill.speech plans them, lazily, per block).
 
     `came_from`: the chunk the user has just been given, when a request knows it (see `seen_from`).
     The chunk after it, and only that one, opens with the rest between the two (speech.plan_block).
     """
 
-    graph: Graph
-    _chunks: dict[tuple[int, bool], tuple[Chunk, ...]] = field(default_factory=dict, repr=False)
-    came_from: tuple[int, int] | None = None
+    _chunks: dict[tuple[int, bool], tuple[Chunk, ...]] = field(default_factory=dict, repr=False, compare=False)
+    came_from: Cursor | None = None
 
     def seen_from(self, block: int, part: int) -> Course:
         """This course for a user who has just heard (block, part): saying next (or carry on) from
         there opens with the rest that lies between. A copy sharing the planned chunks, so the cached
         course itself stays the same for every request."""
-        return replace(self, came_from=(block, part))
+        return replace(self, came_from=Cursor(block, part))
 
     def onward(self, block: int, part: int = 0) -> bool:
         """Is (block, part) where the user goes on to from the chunk they have just heard?"""
         return part == 0 and self.came_from is not None and self.next_place(*self.came_from) == (block, 0)
+
+    def part_starts(self, block: int) -> Sequence[int]:
+        # Part numbers and starts are the same with or without the rest that may open a block.
+        return tuple(chunk.first_step for chunk in self._planned(block, False))
 
     def chunks(self, block: int) -> tuple[Chunk, ...]:
         return self._planned(block, self.onward(block))
@@ -99,34 +98,6 @@ class Course:
             # Two threads may plan the same block at once; both get equal results, one is kept.
             planned = self._chunks[key] = plan_block(self.graph, block, onward=onward)
         return planned
-
-    def next_place(self, block: int, part: int) -> tuple[int, int] | None:
-        if part + 1 < len(self._planned(block, False)):
-            return block, part + 1
-        if block + 1 < len(self.graph.blocks):
-            return block + 1, 0
-        return None
-
-    def previous_place(self, block: int, part: int) -> tuple[int, int] | None:
-        if part > 0:
-            return block, part - 1
-        if block > 0:
-            return block - 1, 0
-        return None
-
-    def clamp(self, block: int, part: int) -> tuple[int, int]:
-        block = max(0, min(block, len(self.graph.blocks) - 1))
-        return block, max(0, min(part, len(self._planned(block, False)) - 1))
-
-    def seconds_from(self, block: int, part: int) -> float:
-        """Estimated time left, from the start of this chunk's own steps to the end of the routine
-        (the graph's estimate; skill.durations corrects it with a built track)."""
-        graph = self.graph
-        planned = self._planned(block, False)
-        first = planned[min(part, len(planned) - 1)].first_step
-        if graph.steps and len(graph.starts) == len(graph.steps):
-            return max(0.0, graph.starts[-1] + graph.steps[-1].duration - graph.starts[first])
-        return sum(step.duration for step in graph.steps[first:])
 
 
 @dataclass(frozen=True)

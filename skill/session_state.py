@@ -27,8 +27,9 @@ QUESTION_START_OVER = "start_over"  # after "no" to resuming: "start from the be
 QUESTION_HURT = "hurt"  # after "it hurts": "skip this exercise?"
 QUESTION_RESUME_AUDIO = "resume_audio"  # "shall I carry on playing the audio version?"
 QUESTION_GENTLY = "gently"  # after "it hurts" before anything was given this session: "carry on gently?"
+QUESTION_FORGET = "forget"  # after "forget my progress": "this deletes everything for good. Are you sure?"
 QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT, QUESTION_RESUME_AUDIO,
-             QUESTION_GENTLY)
+             QUESTION_GENTLY, QUESTION_FORGET)
 
 # Stands in for "some session before this one" in state saved before the field existed.
 EARLIER_SESSION = "earlier"
@@ -41,8 +42,9 @@ MODE_VOICE, MODE_AUDIO = "voice", "audio"
 class Place:
     """Where the user is: the chunk they were last given.
 
-    `block` indexes Graph.blocks; `part` is the sub-chunk when a block is too long for one response
-    (see skill.speech). `done` means they heard the chunk through (the session ran out after the
+    (`block`, `part`) is a routine_graph.navigation cursor on the user's Course: `block` indexes
+    Graph.blocks, `part` is the chunk within it when a block is too long for one response (see
+    skill.speech). `done` means they heard the chunk through (the session ran out after the
     reprompt), so resuming goes on to the next chunk instead of repeating this one. `finished` means
     the outro was given: the run is complete, "next" has nowhere to go.
     """
@@ -220,9 +222,6 @@ class UserState:
     @property
     def in_progress(self) -> bool:
         return self.place is not None and not self.place.finished
-
-    def move_to(self, block: int, part: int = 0) -> None:
-        self.place = Place(block, part)
 
     def played_this_session(self, session_id: str | None) -> bool:
         """Was the current chunk given in this session (so the user has just heard it)?"""

@@ -1,4 +1,4 @@
-"""Expanding routines into the graph, and navigating it."""
+"""Expanding routines into the graph (navigating it: test_navigation.py)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routine_graph import UnknownLevelError, expand, load_routine, reps_for_level
-from routine_graph import navigation as nav
 from routine_graph.model import RepRange
 
 from .routine_strategies import routines
@@ -112,82 +111,3 @@ def test_blocks_tile_the_steps(routine):
     for step in graph.steps:
         block = graph.blocks[step.block]
         assert block.first_step <= step.index < block.end_step
-
-
-@fast
-@given(routines())
-def test_every_step_reachable_by_navigation(routine):
-    graph = expand(routine)
-    visited, cursor = [], nav.first(graph)
-    while cursor is not None:
-        visited.append(cursor)
-        cursor = nav.next_block(graph, cursor)
-    assert visited == list(range(len(graph.blocks)))
-    for step in graph.steps:
-        assert nav.locate(graph, step.position) in visited
-        if step.position.exercise:
-            start = nav.goto_exercise(graph, step.position.exercise)
-            assert graph.blocks[start].exercise == step.position.exercise
-            assert start <= step.block
-
-
-@fast
-@given(routines(), st.data())
-def test_next_then_previous_returns(routine, data):
-    graph = expand(routine)
-    cursor = data.draw(st.integers(0, len(graph.blocks) - 1))
-    after = nav.next_block(graph, cursor)
-    if after is None:
-        assert cursor == len(graph.blocks) - 1
-    else:
-        assert nav.previous_block(graph, after) == cursor
-    before = nav.previous_block(graph, cursor)
-    if before is None:
-        assert cursor == 0
-    else:
-        assert nav.next_block(graph, before) == cursor
-    assert nav.repeat(graph, cursor) == cursor
-
-
-@fast
-@given(routines(), st.data())
-def test_skip_exercise_lands_on_next_exercise_or_finish(routine, data):
-    graph = expand(routine)
-    cursor = data.draw(st.integers(0, len(graph.blocks) - 1))
-    target = nav.skip_exercise(graph, cursor)
-    current = graph.blocks[cursor]
-    has_outro = graph.blocks[-1].kind == "outro"
-    if current.kind == "outro" or (current.exercise == len(graph.exercises) and not has_outro):
-        assert target is None
-        return
-    block = graph.blocks[target]
-    if current.exercise is None:
-        assert block.exercise == 1 and block.kind == "setup"
-    elif current.exercise < len(graph.exercises):
-        assert block.exercise == current.exercise + 1 and block.kind == "setup"
-    else:
-        assert block.kind == "outro"
-
-
-@fast
-@given(routines(), st.data())
-def test_where_am_i_accounts_for_all_time(routine, data):
-    graph = expand(routine)
-    cursor = data.draw(st.integers(0, len(graph.blocks) - 1))
-    where = nav.where(graph, cursor)
-    assert where.seconds_done + where.seconds_left == pytest.approx(graph.total_seconds)
-    assert where.blocks_left == len(graph.blocks) - cursor
-    assert 0 <= where.fraction_done < 1
-
-
-def test_goto_unknown_exercise(seed_path):
-    graph = expand(load_routine(seed_path))
-    assert nav.goto_exercise(graph, 4) is None and nav.goto_exercise(graph, 0) is None
-    assert graph.blocks[nav.goto_set(graph, 2, 3)].title == "Hip lift on all fours, set 3 of 3"
-    assert nav.clamp(graph, 999) == len(graph.blocks) - 1
-
-
-def test_where_in_seed(seed_path):
-    graph = expand(load_routine(seed_path))
-    where = nav.where(graph, nav.goto_set(graph, 2, 2))
-    assert (where.exercise, where.exercise_name, where.set, where.sets, where.exercises_left) == (2, "Hip lift on all fours", 2, 3, 2)

@@ -9,14 +9,14 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
 from .adjust import EasierHandler, FasterHandler, HarderHandler, SlowerHandler
 from .answers import NoHandler, YesHandler
-from .audio import (AUDIO_INTENT_HANDLERS, LoopOffHandler, LoopOnHandler, PlayAudioHandler, ShuffleOffHandler,
-                    ShuffleOnHandler)
+from .audio import AUDIO_INTENT_HANDLERS, PlayAudioHandler
 from .base import Deps, IntentHandler, RequestTypeHandler, Turn
 from .breather import BreakHandler
 from .errors import ErrorHandler
 from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
 from .info import HelpHandler, HowToHandler, WhereAmIHandler
 from .launch import LaunchHandler
+from .loop_shuffle import LoopOffHandler, LoopOnHandler, ShuffleOffHandler, ShuffleOnHandler
 from .playback import PLAYBACK_HANDLERS
 from .routine import (GoToExerciseHandler, IntroHandler, NextHandler, PreviousHandler, ReadyHandler, RepeatHandler,
                       ResumeHandler, SkipExerciseHandler, StartOverHandler, StartRoutineHandler)

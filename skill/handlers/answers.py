@@ -15,13 +15,18 @@ from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, carry_on_target
 GOODBYE_SAVED = "Okay. I've kept your place for next time. Take care."
 
 
+def answered_question(turn: Turn) -> str | None:
+    """The question this session last asked (None if none), now answered: it is asked no more."""
+    question = turn.state.pending_question(turn.session_id)
+    turn.state.clear_question()
+    return question
+
+
 class YesHandler(CourseHandler):
     intent_name = "AMAZON.YesIntent"
 
     def respond_with(self, turn: Turn, course: Course) -> Response:
-        state = turn.state
-        question = state.pending_question(turn.session_id)
-        state.clear_question()
+        state, question = turn.state, answered_question(turn)
         if question == QUESTION_RESUME and state.in_progress:
             return play(turn, course, *carry_on_target(turn, course), "Good. Let's carry on.")
         if question == QUESTION_RESUME_AUDIO and state.audio is not None:
@@ -52,9 +57,7 @@ class NoHandler(CourseHandler):
     intent_name = "AMAZON.NoIntent"
 
     def respond_with(self, turn: Turn, course: Course) -> Response:
-        state = turn.state
-        question = state.pending_question(turn.session_id)
-        state.clear_question()
+        state, question = turn.state, answered_question(turn)
         if question == QUESTION_RESUME:
             state.ask(QUESTION_START_OVER, turn.session_id)
             return turn.reply("No problem. Would you like to start the routine from the beginning?",

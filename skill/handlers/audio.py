@@ -1,26 +1,27 @@
 """Audio mode intents: "play the audio version", and the built-in intents while the audio is in charge.
 
-`PlayAudioHandler` and the loop/shuffle handlers serve both modes (one class per intent, as in the
-model). The `Audio*` handlers share intents with the voice handlers (next, pause, where am I, ...):
-they are registered first and take the intent only when the audio is in charge (audio_flow), so
-the voice guide keeps answering exactly as before otherwise.
+`PlayAudioHandler` serves both modes (so do the loop/shuffle handlers, in loop_shuffle.py). The
+`Audio*` handlers share intents with the voice handlers (next, pause, where am I, ...): they are
+registered first and take the intent only when the audio is in charge (audio_flow), so the voice
+guide keeps answering exactly as before otherwise.
 """
 from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from ..audio_player import next_chapter, previous_chapter, rewound
+from ..audio_player import rewound
 from ..audio_state import FINISHED
 from ..audio_tracks import Chapter, Track
 from ..durations import track_seconds_left
 from ..routines import Course
 from ..session_state import MODE_AUDIO, MODE_VOICE, QUESTION_RESUME_AUDIO
 from ..speech import esc
-from .audio_flow import (audio_in_charge, current_spot, current_track, halt, note_sentence, playing_now, respond,
-                         start_stream, stop_stream)
+from .audio_flow import (NEXT, PREVIOUS, audio_in_charge, current_spot, current_track, halt, note_sentence, playing_now,
+                         respond, start_stream, step_chapter, stop_stream)
 from .base import IntentHandler, Turn
 from .flow import minutes_phrase, no_routines, play, resume_target, start_run, where_phrase
+from .routine import routine_named, switch_routine, unknown_routine
 from .safety import HurtsIntentHandler
 
 REPROMPT_AUDIO = "Say resume to carry on listening, or start to follow along by voice."
@@ -35,24 +36,12 @@ class PlayAudioHandler(IntentHandler):
     intent_name = "PlayAudioIntent"
 
     def respond(self, turn: Turn) -> Response:
-        library, state = turn.deps.library, turn.state
-        resolved, spoken = turn.slot("routine")
-        wanted = None
-        if resolved or spoken:
-            wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
-            if wanted is None:
-                titles = [esc(library.get(rid).title) for rid in library.ids()]
-                if not titles:
-                    return no_routines(turn)
-                return turn.reply(f"I don't know a routine called {esc(spoken or resolved)}. I can play "
-                                  f"{' or '.join(titles)}. Which would you like?",
-                                  "Say, for example, play the audio version of " + titles[0] + ".")
-        if wanted is not None and wanted != state.routine:
-            turn.course()
-            state.routine, state.place, state.run_started = wanted, None, None
-            course = turn.refresh_course()
-        else:
-            course = turn.course()
+        state = turn.state
+        wanted, said = routine_named(turn)
+        if said and wanted is None:
+            return unknown_routine(turn, said, "I can play", "Say, for example, play the audio version of ")
+        switch_routine(turn, wanted)
+        course = turn.course()
         if course is None:
             return no_routines(turn)
         track, why_not = available_track(turn, course)
@@ -157,23 +146,27 @@ class AudioIntentHandler(IntentHandler):
         raise NotImplementedError
 
 
-class AudioPauseHandler(AudioIntentHandler):
-    """'pause' (and 'stop', which Alexa often sends as pause during playback)."""
-
-    intent_name = "AMAZON.PauseIntent"
+class AudioHaltHandler(IntentHandler):
+    """'pause', 'stop' or 'cancel' (Alexa often sends either as pause during playback) while the audio
+    is in charge and our stream is audible: stop it, keeping the place. One class per intent below,
+    differing only in `intent_name`."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and playing_now(handler_input)
+        return super().can_handle(handler_input) and audio_in_charge(handler_input) and playing_now(handler_input)
 
     def respond(self, turn: Turn) -> Response:
         return stop_stream(turn)
 
 
-class AudioStopHandler(AudioPauseHandler):
+class AudioPauseHandler(AudioHaltHandler):
+    intent_name = "AMAZON.PauseIntent"
+
+
+class AudioStopHandler(AudioHaltHandler):
     intent_name = "AMAZON.StopIntent"
 
 
-class AudioCancelHandler(AudioPauseHandler):
+class AudioCancelHandler(AudioHaltHandler):
     intent_name = "AMAZON.CancelIntent"
 
 
@@ -190,20 +183,14 @@ class AudioNextHandler(AudioIntentHandler):
     def respond_with(self, turn: Turn, track: Track) -> Response:
         if turn.state.audio.status == FINISHED:
             return resume_audio(turn)
-        spot = current_spot(turn, track)
-        target = spot.chapter if spot.note else next_chapter(track, spot.chapter)
-        if target is None:
-            return respond(turn, None, "This is the last part of the session.")
-        return start_stream(turn, track, target.start_ms, target, note_sentence(spot) or None)
+        return step_chapter(turn, track, NEXT, at_end="This is the last part of the session.")
 
 
 class AudioPreviousHandler(AudioIntentHandler):
     intent_name = "AMAZON.PreviousIntent"
 
     def respond_with(self, turn: Turn, track: Track) -> Response:
-        spot = current_spot(turn, track)
-        target = spot.chapter if spot.note else previous_chapter(track, spot.offset_ms)
-        return start_stream(turn, track, target.start_ms, target, note_sentence(spot) or None)
+        return step_chapter(turn, track, PREVIOUS)
 
 
 class AudioRepeatHandler(AudioIntentHandler):
@@ -282,65 +269,8 @@ class AudioHurtsHandler(AudioIntentHandler):
         return HurtsIntentHandler(self.deps).respond(turn)
 
 
-AUDIO_INTENT_HANDLERS: tuple[type[AudioIntentHandler], ...] = (
+AUDIO_INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
     AudioPauseHandler, AudioStopHandler, AudioCancelHandler, AudioResumeHandler, AudioNextHandler,
     AudioPreviousHandler, AudioRepeatHandler, AudioStartOverHandler, AudioWhereAmIHandler, AudioHelpHandler,
     AudioHurtsHandler,
 )
-
-
-# -- loop and shuffle: Alexa sends them to audio skills whether or not they apply ---------------------------
-
-
-class LoopOnHandler(IntentHandler):
-    """'loop on': play the session again when it ends (the one case where we ENQUEUE)."""
-
-    intent_name = "AMAZON.LoopOnIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        audio = turn.state.audio
-        if audio is None or not audio_in_charge(turn.handler_input):
-            return _not_in_voice(turn, "Looping works with the audio version: say play the audio version first.")
-        turn.state.audio = audio.moved(loop=True)
-        return _audio_answer(turn, "Okay, I'll play the session again when it ends.")
-
-
-class LoopOffHandler(IntentHandler):
-    intent_name = "AMAZON.LoopOffIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        audio = turn.state.audio
-        if audio is not None and audio.loop:
-            turn.state.audio = audio.moved(loop=False)
-        if audio is None or not audio_in_charge(turn.handler_input):
-            return _not_in_voice(turn, "Okay, looping is off.")
-        return _audio_answer(turn, "Okay, the session will play once.")
-
-
-class ShuffleOnHandler(IntentHandler):
-    """Shuffle is declined politely: the exercises build on each other."""
-
-    intent_name = "AMAZON.ShuffleOnIntent"
-    text = "The exercises build on each other, so I keep them in order."
-
-    def respond(self, turn: Turn) -> Response:
-        if audio_in_charge(turn.handler_input):
-            return _audio_answer(turn, self.text)
-        return _not_in_voice(turn, self.text)
-
-
-class ShuffleOffHandler(ShuffleOnHandler):
-    intent_name = "AMAZON.ShuffleOffIntent"
-    text = "Okay. The routine always plays in order."
-
-
-def _audio_answer(turn: Turn, text: str) -> Response:
-    if playing_now(turn.handler_input):
-        return respond(turn, None, text)  # no directive: the stream carries on after the answer
-    return turn.reply(f"{text} Say resume to carry on listening.", REPROMPT_AUDIO)
-
-
-def _not_in_voice(turn: Turn, text: str) -> Response:
-    if turn.state.in_progress:
-        return turn.reply(f"{text} Say next to carry on.", "Say next to carry on, or help to hear what you can say.")
-    return turn.reply(f"{text} Say start to begin the routine.", "Say start to begin, or help to hear what you can say.")

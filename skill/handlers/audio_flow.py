@@ -13,7 +13,8 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from ..audio_player import (PAST_END, REBUILT, Spot, current_offset, locate, play_directive, player_report, stop_directive)
+from ..audio_player import (PAST_END, REBUILT, Spot, current_offset, locate, next_chapter, play_directive, player_report,
+                            previous_chapter, stop_directive)
 from ..audio_state import FAILED, FINISHED, PAUSED, PLAYING, AudioState
 from ..audio_token import AudioToken
 from ..audio_tracks import Chapter, Track
@@ -22,6 +23,7 @@ from ..speech import esc
 from .base import STATE_KEY, Turn, device_supports
 
 FAILED_NOTICE = "The audio version stopped because it couldn't be played, so let's carry on by voice."
+NEXT, PREVIOUS = 1, -1  # step_chapter's directions
 
 
 # -- who answers ------------------------------------------------------------------------------------
@@ -113,6 +115,24 @@ def respond(turn: Turn, directive=None, speech: str | None = None) -> Response:
             return turn.reply(speech, end=True)
         builder.set_should_end_session(True)
     return builder.response
+
+
+def step_chapter(turn: Turn, track: Track, step: int, *, at_end: str | None = None, speak: bool = True) -> Response:
+    """"next" (`step` NEXT) or "previous" (PREVIOUS) in the stream, said or pressed: play the chapter
+    after the current one, or before it (or the current one from its start, when well into it:
+    audio_player.previous_chapter). When the stream could not be placed exactly (the track was
+    rebuilt, or the offset is past its end) the chapter it is taken to be in, from its start, and
+    when `speak` a sentence saying why. After the last chapter nothing changes and `at_end` is said."""
+    spot = current_spot(turn, track)
+    if spot.note:
+        target = spot.chapter
+    elif step == NEXT:
+        target = next_chapter(track, spot.chapter)
+    else:
+        target = previous_chapter(track, spot.offset_ms)
+    if target is None:
+        return respond(turn, None, at_end)
+    return start_stream(turn, track, target.start_ms, target, (note_sentence(spot) or None) if speak else None)
 
 
 # -- where the stream is ----------------------------------------------------------------------------
@@ -225,6 +245,7 @@ def _follow_with_place(state: UserState, chapter: Chapter | None, turn: Turn | N
 
 
 __all__ = [
-    "FAILED", "FINISHED", "PAUSED", "PLAYING", "audio_in_charge", "current_spot", "current_track", "failed", "finished",
-    "halt", "leave_audio", "note_sentence", "observe", "playing_now", "respond", "start_stream", "stop_stream",
+    "FAILED", "FINISHED", "NEXT", "PAUSED", "PLAYING", "PREVIOUS", "audio_in_charge", "current_spot", "current_track",
+    "failed", "finished", "halt", "leave_audio", "note_sentence", "observe", "playing_now", "respond", "start_stream",
+    "step_chapter", "stop_stream",
 ]

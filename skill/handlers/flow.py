@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ask_sdk_model import Response
 
+from routine_graph import navigation
 from routine_graph.words import number_words, seconds_words
 
 from ..routines import Course
@@ -52,16 +53,15 @@ def exercise_list(course: Course) -> str:
 
 def where_phrase(course: Course, block: int) -> str:
     """A place as said aloud: 'hip lift on all fours, set two of three'."""
-    b = course.graph.blocks[block]
-    if b.kind == "intro":
+    where = navigation.where(course.graph, block)
+    kind, info = where.block.kind, where.exercise
+    if kind == "intro":
         return "the introduction"
-    if b.kind == "outro":
+    if kind == "outro":
         return "the end of the routine"
-    info = course.graph.exercises[b.exercise - 1]
-    name = esc(info.name)
-    if b.kind == "setup":
-        return f"the start of exercise {number_words(b.exercise)}, {name}"
-    return f"{name}, set {number_words(b.set)} of {number_words(info.sets)}"
+    if kind == "setup":
+        return f"the start of exercise {number_words(info.number)}, {esc(info.name)}"
+    return f"{esc(info.name)}, set {number_words(where.block.set)} of {number_words(info.sets)}"
 
 
 def next_line(course: Course, chunk: Chunk) -> str:
@@ -191,15 +191,13 @@ def start_run(turn: Turn, course: Course, block: int = 0, lead: str = "", *, ful
     return play(turn, course, block, 0, lead, full_intro=full_intro)
 
 
-def resume_target(course: Course, place: Place) -> tuple[int, int]:
+def resume_target(course: Course, place: Place) -> navigation.Cursor:
     """Where to pick up: the chunk they were in, or the next one if they heard it through."""
-    block, part = course.clamp(place.block, place.part)
-    if place.done:
-        return course.next_place(block, part) or (block, part)
-    return block, part
+    here = course.clamp(place.block, place.part)
+    return (course.next_place(*here) if place.done else None) or here
 
 
-def carry_on_target(turn: Turn, course: Course) -> tuple[int, int]:
+def carry_on_target(turn: Turn, course: Course) -> navigation.Cursor:
     """Where "carry on" goes: like resume_target, and a chunk given earlier in this same session
     counts as heard (saying "continue" after a set means the next set, not that set again)."""
     place = turn.state.place
@@ -220,7 +218,7 @@ def go_on(turn: Turn, course: Course) -> Response:
     if turn.state.pending_question(turn.session_id) == QUESTION_RESUME:
         # "Shall we carry on from there?" - "Next." means carry on, not skip what they missed.
         return play(turn, course, *carry_on_target(turn, course), "Let's carry on.")
-    target = course.next_place(*course.clamp(place.block, place.part))
+    target = course.next_place(place.block, place.part)
     if target is None:  # only reachable if the outro was never marked finished
         return finished_line(turn)
     return play(turn, course, *target)

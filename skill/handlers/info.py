@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
+from routine_graph import navigation
 from routine_graph.words import number_words
 
 from ..durations import routine_seconds, seconds_left
@@ -28,20 +29,20 @@ class WhereAmIHandler(CourseHandler):
         if place.finished:
             return turn.reply("You've finished the routine. Well done. Say start over to go through it again.",
                               "Say start over to go again, or stop to finish.")
-        block = graph.blocks[place.block]
+        where = navigation.where(graph, place.block)
+        kind, info = where.block.kind, where.exercise
         left = minutes_phrase(seconds_left(turn.deps, course, place.block, place.part))
-        count = number_words(len(graph.exercises))
-        if block.kind == "intro":
+        count = number_words(where.exercise_count)
+        if kind == "intro":
             text = f"We're in the introduction. Then come {count} exercises, {left} in all."
-        elif block.kind == "outro":
+        elif kind == "outro":
             text = "We're at the very end: just the cool-down is left."
         else:
-            info = graph.exercises[block.exercise - 1]
-            where = f"exercise {number_words(info.number)} of {count}, {esc(info.name)}"
-            if block.kind == "setup":
-                text = f"You're at the start of {where}. There's {left} left."
+            exercise = f"exercise {number_words(info.number)} of {count}, {esc(info.name)}"
+            if kind == "setup":
+                text = f"You're at the start of {exercise}. There's {left} left."
             else:
-                text = (f"You're on {where}, set {number_words(block.set)} of {number_words(info.sets)}. "
+                text = (f"You're on {exercise}, set {number_words(where.block.set)} of {number_words(info.sets)}. "
                         f"There's {left} left.")
         return turn.reply(f"{text} Say next when you're ready.", REPROMPT_GO_ON)
 
@@ -63,12 +64,12 @@ class HowToHandler(CourseHandler):
                                   f"This routine has {names}. Which one shall I explain?",
                                   "Say, for example, how do I do exercise one.")
         elif place is not None and not place.finished:
-            block = graph.blocks[place.block]
-            if block.kind == "outro":
+            where = navigation.where(graph, place.block)
+            if where.block.kind == "outro":
                 return turn.reply("We've finished the exercises: now just rest comfortably and breathe slowly. "
                                   "To hear how an exercise is done, say how do I do, and its name.",
                                   "Say how do I do, and the name of an exercise.")
-            info = graph.exercises[(block.exercise or 1) - 1]
+            info = where.exercise or graph.exercises[0]  # in the introduction: the first exercise
         else:
             info = graph.exercises[0]
         instructions = esc(_shorten(info.instructions, MAX_INSTRUCTION_CHARS))

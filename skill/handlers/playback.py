@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
-from ..audio_player import next_chapter, play_directive, previous_chapter
+from ..audio_player import play_directive
 from ..audio_state import FINISHED, PAUSED, PLAYING
 from ..audio_token import AudioToken
 from ..session_state import MODE_AUDIO
 from .audio import available_track, resume_audio
-from .audio_flow import current_spot, current_track, failed, finished, observe, respond, start_stream, stop_stream
+from .audio_flow import (NEXT, PREVIOUS, current_track, failed, finished, observe, respond, start_stream, step_chapter,
+                         stop_stream)
 from .base import RequestTypeHandler, Turn
 
 
@@ -123,11 +124,7 @@ class NextCommandHandler(RequestTypeHandler):
         track = current_track(turn)
         if track is None or turn.state.audio.status == FINISHED:
             return respond(turn)
-        spot = current_spot(turn, track)
-        target = spot.chapter if spot.note else next_chapter(track, spot.chapter)
-        if target is None:
-            return respond(turn)  # the last chapter: nothing after it, keep playing
-        return start_stream(turn, track, target.start_ms, target)
+        return step_chapter(turn, track, NEXT, speak=False)  # after the last chapter: keep playing
 
 
 class PreviousCommandHandler(RequestTypeHandler):
@@ -140,9 +137,7 @@ class PreviousCommandHandler(RequestTypeHandler):
         if turn.state.audio.status == FINISHED:
             last = track.chapters[-1]
             return start_stream(turn, track, last.start_ms, last)
-        spot = current_spot(turn, track)
-        target = spot.chapter if spot.note else previous_chapter(track, spot.offset_ms)
-        return start_stream(turn, track, target.start_ms, target)
+        return step_chapter(turn, track, PREVIOUS, speak=False)
 
 
 PLAYBACK_HANDLERS: tuple[type[RequestTypeHandler], ...] = (

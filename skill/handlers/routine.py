@@ -18,31 +18,56 @@ from .flow import (REPROMPT_GO_ON, CourseHandler, carry_on_target, finished_line
 _NUMBER_WORDS = {number_words(n): n for n in range(1, 101)}
 
 
+def routine_named(turn: Turn) -> tuple[str | None, str | None]:
+    """Which routine the user named in the `routine` slot ("start the back pain routine", "play the
+    audio version of ..."): (its id, what they said). (None, None) when they named none; (None, what
+    they said) when no routine is called that (answer with `unknown_routine`)."""
+    library = turn.deps.library
+    resolved, spoken = turn.slot("routine")
+    if not (resolved or spoken):
+        return None, None
+    wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
+    return wanted, spoken or resolved
+
+
+def switch_routine(turn: Turn, wanted: str | None) -> bool:
+    """Make `wanted` (from routine_named) the user's routine, from its start, if it is not theirs
+    already; turn.course() is then its course. Did it switch?"""
+    state = turn.state
+    if wanted is None or wanted == state.routine:
+        return False
+    turn.course()  # let a vanished previous routine be noticed before switching
+    state.routine, state.place, state.run_started = wanted, None, None
+    turn.refresh_course()
+    return True
+
+
+def unknown_routine(turn: Turn, said: str, offer: str, example: str) -> Response:
+    """'I don't know a routine called ...': `offer` ("I can play") the routines there are, and
+    reprompt with `example` ("Say, for example, play the audio version of ") and the first title."""
+    library = turn.deps.library
+    titles = [esc(library.get(rid).title) for rid in library.ids()]
+    if not titles:
+        return no_routines(turn)
+    return turn.reply(f"I don't know a routine called {esc(said)}. {offer} {' or '.join(titles)}. Which would you like?",
+                      f"{example}{titles[0]}.")
+
+
 class StartRoutineHandler(IntentHandler):
     """'start', 'start {routine}', 'begin the {routine} routine'."""
 
     intent_name = "StartRoutineIntent"
 
     def respond(self, turn: Turn) -> Response:
-        library, state = turn.deps.library, turn.state
-        resolved, spoken = turn.slot("routine")
-        if resolved or spoken:
-            wanted = resolved if library.get(resolved) is not None else library.find(spoken or resolved)
-            if wanted is None:
-                titles = [esc(library.get(rid).title) for rid in library.ids()]
-                if not titles:
-                    return no_routines(turn)
-                return turn.reply(
-                    f"I don't know a routine called {esc(spoken or resolved)}. I can guide you through "
-                    f"{' or '.join(titles)}. Which would you like?",
-                    "Which routine would you like? Say, for example, start " + titles[0] + ".",
-                )
-            if wanted != state.routine:
-                turn.course()  # let a vanished previous routine be noticed before switching
-                state.routine, state.place, state.run_started = wanted, None, None
-                course = turn.refresh_course()
-                return start_run(turn, course, lead=f"Let's begin {esc(course.graph.title)}.")
+        state = turn.state
+        wanted, said = routine_named(turn)
+        if said and wanted is None:
+            return unknown_routine(turn, said, "I can guide you through",
+                                   "Which routine would you like? Say, for example, start ")
+        switched = switch_routine(turn, wanted)
         course = turn.course()
+        if switched:
+            return start_run(turn, course, lead=f"Let's begin {esc(course.graph.title)}.")
         if course is None:
             return no_routines(turn)
         if state.pending_question(turn.session_id) == QUESTION_START_OVER:
@@ -69,29 +94,40 @@ class ReadyHandler(NextHandler):
     intent_name = "ReadyIntent"
 
 
-class PreviousHandler(CourseHandler):
-    intent_name = "AMAZON.PreviousIntent"
+class _MoveHandler(CourseHandler):
+    """Previous and repeat: give the part that a navigation move (`move`) makes of the user's place."""
+
+    lead = ""
+
+    def move(self, course: Course, block: int, part: int) -> navigation.Cursor | None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def respond_with(self, turn: Turn, course: Course) -> Response:
         place = turn.state.place
         if place is None:
             return not_started(turn, course)
-        target = course.previous_place(*course.clamp(place.block, place.part))
-        if target is None:
+        target = self.move(course, place.block, place.part)
+        if target is None:  # only going back, from the very beginning
             return turn.reply("We're at the very beginning, so there's nothing before this. "
                               "Say repeat to hear it again, or next to go on.",
                               "Say repeat to hear it again, or next to go on.")
-        return play(turn, course, *target, lead="Going back.")
+        return play(turn, course, *target, self.lead)
 
 
-class RepeatHandler(CourseHandler):
+class PreviousHandler(_MoveHandler):
+    intent_name = "AMAZON.PreviousIntent"
+    lead = "Going back."
+
+    def move(self, course: Course, block: int, part: int) -> navigation.Cursor | None:
+        return course.previous_place(block, part)
+
+
+class RepeatHandler(_MoveHandler):
     intent_name = "AMAZON.RepeatIntent"
+    lead = "Once more."
 
-    def respond_with(self, turn: Turn, course: Course) -> Response:
-        place = turn.state.place
-        if place is None:
-            return not_started(turn, course)
-        return play(turn, course, place.block, place.part, "Once more.")
+    def move(self, course: Course, block: int, part: int) -> navigation.Cursor:
+        return course.repeat(block, part)
 
 
 class StartOverHandler(CourseHandler):
@@ -126,16 +162,13 @@ class SkipExerciseHandler(CourseHandler):
             if first is None:
                 return not_started(turn, course)
             return start_run(turn, course, first, "Okay, straight to the first exercise.")
-        current = graph.blocks[place.block]
         target = navigation.skip_exercise(graph, place.block)
-        if target is None or current.kind == "outro":
+        if target is None:  # in the finish (or the last exercise of a routine without one)
             return turn.reply("There's no exercise left to skip: this is the end of the routine. "
                               "Say repeat to hear it again, or stop to finish.",
                               "Say repeat to hear it again, or stop to finish.")
-        if current.exercise is None:
-            lead = "Okay, straight to the first exercise."
-        else:
-            lead = f"Okay, we'll skip {esc(graph.exercises[current.exercise - 1].name)}."
+        skipped = navigation.where(graph, place.block).exercise
+        lead = f"Okay, we'll skip {esc(skipped.name)}." if skipped else "Okay, straight to the first exercise."
         return play(turn, course, target, 0, lead)
 
 

@@ -12,42 +12,38 @@ from .base import IntentHandler, RequestTypeHandler, Turn
 from .flow import where_phrase
 
 
-def _goodbye(turn: Turn, opening: str) -> Response:
-    course = turn.course()
-    turn.state.mark_heard(turn.session_id)
-    if course is not None and turn.state.in_progress and not turn.routine_changed:
-        where = where_phrase(course, turn.state.place.block)
-        return turn.reply(f"{opening} We stopped at {where}, and I've saved your place. "
-                          "When you're ready, just say: Alexa, open my back routine.", end=True)
-    return turn.reply("Okay. Take care of your back, and see you next time.", end=True)
+class GoodbyeHandler(IntentHandler):
+    """End the session, saying where we stopped after `opening`. One class per intent below,
+    differing only in `intent_name` and `opening`."""
+
+    opening = "Okay."
+
+    def respond(self, turn: Turn) -> Response:
+        course = turn.course()
+        turn.state.mark_heard(turn.session_id)
+        if course is not None and turn.state.in_progress and not turn.routine_changed:
+            where = where_phrase(course, turn.state.place.block)
+            return turn.reply(f"{self.opening} We stopped at {where}, and I've saved your place. "
+                              "When you're ready, just say: Alexa, open my back routine.", end=True)
+        return turn.reply("Okay. Take care of your back, and see you next time.", end=True)
 
 
-class PauseHandler(IntentHandler):
+class PauseHandler(GoodbyeHandler):
     intent_name = "AMAZON.PauseIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        return _goodbye(turn, "Okay, we'll pause here. Take your time.")
+    opening = "Okay, we'll pause here. Take your time."
 
 
-class StopHandler(IntentHandler):
+class StopHandler(GoodbyeHandler):
     intent_name = "AMAZON.StopIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        return _goodbye(turn, "Okay, stopping here.")
+    opening = "Okay, stopping here."
 
 
-class CancelHandler(IntentHandler):
+class CancelHandler(GoodbyeHandler):
     intent_name = "AMAZON.CancelIntent"
 
-    def respond(self, turn: Turn) -> Response:
-        return _goodbye(turn, "Okay.")
 
-
-class NavigateHomeHandler(IntentHandler):
+class NavigateHomeHandler(GoodbyeHandler):
     intent_name = "AMAZON.NavigateHomeIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        return _goodbye(turn, "Okay.")
 
 
 class SessionEndedHandler(RequestTypeHandler):
