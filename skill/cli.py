@@ -86,8 +86,11 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
                                                 "(default: a placeholder to edit).")
 @click.option("--ssl-certificate-type", type=click.Choice(["Trusted", "Wildcard", "SelfSigned"]), default="Trusted",
               show_default=True, help="What kind of certificate that endpoint has.")
+@click.option("--privacy-url", default=None, help="HTTPS URL of the privacy policy (default: /privacy next to an "
+                                                   "https --endpoint, which `serve` serves; none for a Lambda ARN).")
 @routines_option
-def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, routines_path: Path | None) -> None:
+def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, privacy_url: str | None,
+                  routines_path: Path | None) -> None:
     """Write the Alexa skill package (manifest and interaction models) from the routines, and check it."""
     import re
     from urllib.parse import urlsplit
@@ -113,10 +116,14 @@ def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, ro
                 "your server behind a TLS proxy and pass its https:// URL. Nothing was written.",
                 param_hint="--endpoint")
 
+    if privacy_url is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", privacy_url):
+        raise click.BadParameter(f"{privacy_url!r} is not an https:// URL. Nothing was written.",
+                                 param_hint="--privacy-url")
+
     library = RoutineLibrary(routines_dir(routines_path))
     if not library.ids():
         click.echo(f"warning: no routine in {library.directory}/ loads; the slot types will be placeholders", err=True)
-    written = write_package(library, out, endpoint or ENDPOINT_PLACEHOLDER, ssl_certificate_type)
+    written = write_package(library, out, endpoint or ENDPOINT_PLACEHOLDER, ssl_certificate_type, privacy_url)
     for path in written:
         click.echo(f"wrote {path}")
     problems = check_package(*read_package(out))
@@ -126,6 +133,8 @@ def skill_package(out: Path, endpoint: str | None, ssl_certificate_type: str, ro
         sys.exit(2)
     if endpoint is None:
         click.echo(f"note: the endpoint is the placeholder {ENDPOINT_PLACEHOLDER}; pass --endpoint or edit skill.json")
+    elif privacy_url is None and endpoint.startswith(LAMBDA_ARN_PREFIX):
+        click.echo("note: no privacy policy URL for a Lambda endpoint; pass --privacy-url (certification needs one)")
     click.echo("checked: loads into ask-smapi-model and passes the lint")
 
 

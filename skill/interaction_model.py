@@ -56,6 +56,8 @@ CUSTOM_INTENTS: tuple[IntentSpec, ...] = (
     # "ouch {words}"): the free text comes to the skill, which looks for pain in it, so a pain
     # phrasing nobody wrote a sample for still reaches the safety advice.
     IntentSpec("SensationIntent", (("words", "AMAZON.SearchQuery"),)),
+    # "Forget my progress": asks, and on a yes deletes everything kept about the user (handlers/privacy.py).
+    IntentSpec("ForgetProgressIntent"),
 )
 
 BUILTIN_INTENTS: tuple[str, ...] = (
@@ -179,8 +181,25 @@ def interaction_model(library: RoutineLibrary, locale: str = "en-US") -> dict[st
     }}}
 
 
+def privacy_url_for(endpoint: str) -> str | None:
+    """The privacy page served next to an HTTPS endpoint (https://host/alexa -> https://host/privacy,
+    skill/webapp.py); None for a Lambda function, which serves no pages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if endpoint.startswith(LAMBDA_ARN_PREFIX):
+        return None
+    url = urlsplit(endpoint)
+    if url.scheme != "https" or not url.netloc:
+        return None
+    # The page sits beside the endpoint: https://host/skill/alexa -> https://host/skill/privacy.
+    base = url.path.rsplit("/", 1)[0] if url.path.endswith("/alexa") else ""
+    return urlunsplit(("https", url.netloc, f"{base}/privacy", "", ""))
+
+
 def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
-             ssl_certificate_type: str = "Trusted") -> dict[str, Any]:
+             ssl_certificate_type: str = "Trusted", privacy_url: str | None = None) -> dict[str, Any]:
+    """skill.json. `privacy_url` (default: the /privacy page next to an HTTPS `endpoint`) is the
+    privacy policy linked for every locale; a Lambda endpoint without one gets no link."""
     titles = [library.get(rid).title for rid in library.ids()]
     routines = "; ".join(titles) if titles else "gentle back exercises"
     summary = "A calm voice guide through gentle exercises for back pain, at your own pace."
@@ -203,6 +222,9 @@ def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
         ],
         "keywords": ["back pain", "exercise", "stretching", "physiotherapy", "workout", "health"],
     }
+    privacy_url = privacy_url or privacy_url_for(endpoint)
+    custom_endpoint = ({"uri": endpoint} if endpoint.startswith(LAMBDA_ARN_PREFIX)
+                       else {"uri": endpoint, "sslCertificateType": ssl_certificate_type})
     return {"manifest": {
         "manifestVersion": "1.0",
         "publishingInformation": {
@@ -220,29 +242,36 @@ def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
         },
         "apis": {"custom": {
             # A Lambda function is named by its ARN, and has no certificate to describe.
-            "endpoint": ({"uri": endpoint} if endpoint.startswith(LAMBDA_ARN_PREFIX)
-                         else {"uri": endpoint, "sslCertificateType": ssl_certificate_type}),
+            "endpoint": custom_endpoint,
             "interfaces": [dict(i) for i in INTERFACES],
         }},
+        # Disabling the skill deletes the user's data (handlers/privacy.py); events go to the same endpoint.
+        "events": {
+            "endpoint": dict(custom_endpoint),
+            "subscriptions": [{"eventName": "SKILL_DISABLED"}],
+        },
         "privacyAndCompliance": {
             "allowsPurchases": False,
-            "usesPersonalInfo": False,
+            # Kept per Alexa user id: place, level and pace, the history of sessions, and pain reports
+            # with what was said about them, which is health information (the /privacy page says so).
+            "usesPersonalInfo": True,
             "isChildDirected": False,
             "isExportCompliant": True,
             "containsAds": False,
-            "usesHealthInfo": False,
+            "usesHealthInfo": True,
+            **({"locales": {locale: {"privacyPolicyUrl": privacy_url} for locale in LOCALES}} if privacy_url else {}),
         },
     }}
 
 
 def write_package(library: RoutineLibrary, out: str | Path, endpoint: str = ENDPOINT_PLACEHOLDER,
-                  ssl_certificate_type: str = "Trusted") -> list[Path]:
+                  ssl_certificate_type: str = "Trusted", privacy_url: str | None = None) -> list[Path]:
     """Write skill.json and interactionModels/custom/<locale>.json under `out`; return the paths."""
     out = Path(out)
     models_dir = out / "interactionModels" / "custom"
     models_dir.mkdir(parents=True, exist_ok=True)
     written = [out / "skill.json"]
-    _write_json(written[0], manifest(library, endpoint, ssl_certificate_type))
+    _write_json(written[0], manifest(library, endpoint, ssl_certificate_type, privacy_url))
     for locale in LOCALES:
         path = models_dir / f"{locale}.json"
         _write_json(path, interaction_model(library, locale))

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
+from .user_ref import user_ref
+
 if TYPE_CHECKING:
     from ask_sdk_model import RequestEnvelope
 
@@ -181,7 +183,7 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         if not isinstance(attributes, dict):
             self._log.warning(
                 "persistent attributes for %s in %s are not a JSON object; treating as empty",
-                key,
+                user_ref(key),  # never the user id itself (skill/user_ref.py)
                 self.path,
             )
             return {}

@@ -1,4 +1,4 @@
-"""Flask front door for the Alexa skill: POST /alexa and GET /healthz.
+"""Flask front door for the Alexa skill: POST /alexa, GET /healthz and GET /privacy.
 
 `create_app(skill, verifier)` builds a fresh app (no module-level state); the Alexa endpoint itself is
 a blueprint (`alexa_blueprint`) so the web player and audio routes can be registered on the same app.
@@ -24,6 +24,7 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from flask import Blueprint, Flask, Response, request
 
 from skill.envelope_check import envelope_problem
+from skill.privacy_page import PRIVACY_HTML
 from skill.response_guard import MAX_RESPONSE_BYTES, fit_response, speakable
 from skill.verify import RequestVerifier, VerificationError
 
@@ -46,7 +47,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     logger: logging.Logger | None = None,
 ) -> Flask:
-    """A Flask app serving `skill` at POST /alexa plus GET /healthz.
+    """A Flask app serving `skill` at POST /alexa plus GET /healthz and the privacy page at GET /privacy.
 
     `verifier=None` turns request verification off (local testing only; Amazon requires it for any
     published web-service skill), which is logged loudly once here.
@@ -58,6 +59,11 @@ def create_app(
     @app.get("/healthz")
     def healthz() -> Response:
         return _json({"status": "ok"}, 200)
+
+    @app.get("/privacy")
+    def privacy() -> Response:
+        # The privacy policy skill.json links to (skill/privacy_page.py).
+        return Response(PRIVACY_HTML, status=200, mimetype="text/html")
 
     return app
 

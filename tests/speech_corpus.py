@@ -40,7 +40,7 @@ CORPUS = ROOT / "tests" / "data" / "everyday-speech.yaml"
 ROUTINE = "back-pain"
 CONTEXTS = ("welcome", "intro", "setup", "set", "returning")
 BEHAVIOURS = ("moves_on", "repeats", "previous", "where", "howto", "safety", "break", "slower", "faster",
-              "easier", "harder", "skip", "goto", "start_over", "stop", "pause", "help", "intro")
+              "easier", "harder", "skip", "goto", "start_over", "stop", "pause", "help", "intro", "forget")
 
 
 @dataclass(frozen=True)
@@ -310,11 +310,18 @@ def _intro(s: Seen) -> str:
     return "" if (safety[:40] in said or intro[:40] in said) else f"no introduction: {said[:80]!r}"
 
 
+def _forget(s: Seen) -> str:
+    """Asked to delete everything: it asks first ("Are you sure?"), and nothing is lost yet."""
+    if "Are you sure?" not in s.reply.text or s.reply.ended:
+        return f"did not ask to confirm: {s.reply.text[:80]!r}"
+    return "" if s.pos(s.after) == s.pos(s.before) else "the place changed before a yes"
+
+
 CHECKS: dict[str, Callable[[Seen], str]] = {
     "moves_on": _moves_on, "repeats": _repeats, "previous": _previous, "where": _where, "howto": _howto,
     "safety": _safety, "break": _break, "slower": _pace(+1), "faster": _pace(-1), "easier": _level(-1),
     "harder": _level(+1), "skip": _skip, "goto": _goto, "start_over": _start_over, "stop": _ends_keeping_place,
-    "pause": _ends_keeping_place, "help": _help, "intro": _intro,
+    "pause": _ends_keeping_place, "help": _help, "intro": _intro, "forget": _forget,
 }
 
 

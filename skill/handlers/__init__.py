@@ -18,6 +18,7 @@ from .info import HelpHandler, HowToHandler, WhereAmIHandler
 from .launch import LaunchHandler
 from .loop_shuffle import LoopOffHandler, LoopOnHandler, ShuffleOffHandler, ShuffleOnHandler
 from .playback import PLAYBACK_HANDLERS
+from .privacy import FORGET_ANSWER_HANDLERS, SKILL_EVENT_HANDLERS, ForgetProgressHandler
 from .routine import (GoToExerciseHandler, IntroHandler, NextHandler, PreviousHandler, ReadyHandler, RepeatHandler,
                       ResumeHandler, SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
 from .safety import HurtsIntentHandler, SensationHandler
@@ -35,6 +36,7 @@ INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
     YesHandler, NoHandler,
     PauseHandler, StopHandler, CancelHandler, NavigateHomeHandler,
     PlayAudioHandler, LoopOnHandler, LoopOffHandler, ShuffleOnHandler, ShuffleOffHandler,
+    ForgetProgressHandler,
     FallbackHandler,
 )
 REQUEST_HANDLERS: tuple[type[RequestTypeHandler], ...] = (
@@ -48,7 +50,10 @@ def handled_intents() -> set[str]:
 
 def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
     handlers: list[AbstractRequestHandler] = [cls(deps) for cls in REQUEST_HANDLERS]
-    handlers += [cls(deps) for cls in PLAYBACK_HANDLERS + SCREEN_HANDLERS]
+    handlers += [cls(deps) for cls in SKILL_EVENT_HANDLERS + PLAYBACK_HANDLERS + SCREEN_HANDLERS]
+    # The yes and no to "delete everything?" take their intent only while that question is pending,
+    # before any other handler of the same intent (the audio ones included) can.
+    handlers += [cls(deps) for cls in FORGET_ANSWER_HANDLERS]
     # Audio versions of built-in intents first: each takes its intent only while the audio is in
     # charge, and the voice handler of the same intent answers otherwise.
     handlers += [cls(deps) for cls in AUDIO_INTENT_HANDLERS]
@@ -59,6 +64,6 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
 
 __all__ = [
     "AUDIO_INTENT_HANDLERS", "Deps", "ErrorHandler", "INTENT_HANDLERS", "LoadStateInterceptor", "PLAYBACK_HANDLERS",
-    "REQUEST_HANDLERS", "SCREEN_HANDLERS", "SaveStateInterceptor", "ScreenInterceptor",
+    "REQUEST_HANDLERS", "SCREEN_HANDLERS", "SKILL_EVENT_HANDLERS", "FORGET_ANSWER_HANDLERS", "SaveStateInterceptor", "ScreenInterceptor",
     "Turn", "handled_intents", "request_handlers",
 ]

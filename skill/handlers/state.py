@@ -13,6 +13,9 @@ from ask_sdk_model.ui import SsmlOutputSpeech
 from ..session_state import UserState
 from .base import LOADED_KEY, STATE_KEY
 
+# Set by handlers/privacy.py when it deleted the user's data: nothing may be written back after that.
+FORGOTTEN_KEY = "back_routine.forgotten"
+
 SAVE_FAILED = ("Sorry, I couldn't save your progress just now, so I've kept your place where it was. "
                "Please say that again in a moment.")
 
@@ -48,7 +51,7 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
     def process(self, handler_input: HandlerInput, response: Response) -> None:
         request_attributes = handler_input.attributes_manager.request_attributes
         state = request_attributes.get(STATE_KEY)
-        if state is None:
+        if state is None or request_attributes.get(FORGOTTEN_KEY):
             return
         attributes = state.to_attributes()
         if attributes == request_attributes.get(LOADED_KEY):
