@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from audio_builder.engines.registry import DEFAULT_ENGINE, available_engines
+from audio_builder.voice import DEFAULT_RATE
 from routine_graph.catalog import resolve, routine_files, routines_dir
 from routine_graph.cli import routines_option
 from routine_graph.errors import UnknownRoutineError
@@ -26,8 +27,8 @@ def _options(f):
         click.option("--engine", type=click.Choice(available_engines()), default=DEFAULT_ENGINE, show_default=True,
                      help="Text-to-speech engine: piper (offline), gtts (online), espeak (offline, robotic)."),
         click.option("--voice", default=None, help="Voice of the engine (default: its default voice)."),
-        click.option("--rate", type=click.FloatRange(*RATE_RANGE), default=1.0, show_default=True,
-                     help="Speaking rate, 0.5 to 2 (0.8 = slower)."),
+        click.option("--rate", type=click.FloatRange(*RATE_RANGE), default=DEFAULT_RATE, show_default=True,
+                     help="Speaking rate, 0.5 to 2 (1 = the engine's normal speed; the default is calmer)."),
         click.option("--lang", default=None, help="gtts only: language, e.g. en."),
         click.option("--tld", default=None, help="gtts only: accent by Google domain, e.g. co.uk, com.au."),
         click.option("--bitrate", type=int, default=64, show_default=True, help="MP3 bitrate in kbps (CBR, mono)."),

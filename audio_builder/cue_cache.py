@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .errors import BuildError
 from .mp3 import ENCODER_ID, EncodedPiece, Mp3Format
-from .voice import Voice
+from .voice import DEFAULT_RATE, Voice
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engines.base import TTSEngine
@@ -196,7 +196,7 @@ class CueSynthesizer:
     cache: CueCache | None
     fmt: Mp3Format = field(default_factory=Mp3Format)
     voice: Voice | str | None = None
-    rate: float = 1.0
+    rate: float = DEFAULT_RATE
     target_lufs: float = -19.0
     peak_dbtp: float = -1.0
     synthesized: int = 0
@@ -220,13 +220,10 @@ class CueSynthesizer:
             if cached is not None:
                 self.cache_hits += 1
                 return cached
-        from .cue_processing import process_cue
-        from .mp3 import encode_piece
+        from .cue_processing import encode_cue
 
         speech = self.engine.synthesize(text, self.voice.name, self.voice.rate)
-        samples = process_cue(speech, target_rate=self.fmt.sample_rate,
-                              target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
-        piece = encode_piece(samples, self.fmt)
+        piece = encode_cue(speech, self.fmt, target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
         self.synthesized += 1
         if self.cache is not None:
             self.cache.put(key, piece)

@@ -3,6 +3,11 @@
 resample -> trim silence -> loudness normalize -> true-peak limit (gain only)
 -> short fades. Every cue in a track then sounds equally loud and starts and
 ends at zero, so placing it next to silence frames never clicks.
+
+encode_cue then encodes it and checks the result as a listener gets it: the MP3
+is decoded and measured, and the cue processed again with its targets moved by
+what the encoding changed (it takes ~0.5 LU off and adds a little to the peaks),
+so the decoded cue, and the track, are at the target.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from .loudness import integrated_lufs, to_float, true_peak
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from .mp3 import EncodedPiece, Mp3Format
+
 # Bump whenever the output of process_cue changes for the same input: it is part of cue cache keys.
-PROCESSING_VERSION = "3"
+# 4: encode_cue corrects loudness and true peak as measured on the decoded MP3.
+PROCESSING_VERSION = "4"
 
 TRIM_THRESHOLD_DB = -40.0  # relative to the clip's peak: below this counts as silence
 TRIM_WINDOW_MS = 5.0  # envelope window, so a lone noise sample does not stop the trim
@@ -145,3 +153,66 @@ def process_cue(speech: Speech, target_rate: int = 24000, target_lufs: float = -
     if peak > limit:
         x = x * (limit / peak)
     return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
+
+
+# encode_cue: how close the decoded cue must come to the loudness target, and how many encodes it may take.
+ENCODED_TOLERANCE_LU = 0.05
+ENCODE_ROUNDS = 4
+MAX_ENCODE_CORRECTION_LU = 3.0  # a cue the limiter keeps quiet is not chased further than this
+
+
+def decoded_measure(piece: "EncodedPiece") -> tuple[float, float]:
+    """(integrated LUFS as heard, with CONTEXT_S of silence around it; true peak in dBTP) of the
+    piece as a decoder plays it."""
+    import numpy as np
+
+    from .loudness import true_peak_dbtp
+    from .mp3 import decode_mp3
+
+    x, rate = decode_mp3(piece.data)
+    y = to_float(x)
+    context = np.zeros(int(CONTEXT_S * rate))
+    return integrated_lufs(np.concatenate([context, y, context]), rate), true_peak_dbtp(y)
+
+
+def encode_cue(speech: Speech, fmt: "Mp3Format", target_lufs: float = -19.0,
+               peak_dbtp: float = -1.0) -> "EncodedPiece":
+    """The cue processed and encoded so that, decoded, it is within ENCODED_TOLERANCE_LU of
+    `target_lufs` (when the limiter allows) with a true peak at or below `peak_dbtp`.
+
+    MP3 at 64 kbps cuts the highest frequencies, which K-weighting counts, and its quantization noise
+    overshoots peaks a little; so the cue is processed, encoded, decoded and measured, and processed
+    again with the loudness and peak targets moved by the measured error. Deterministic for a given
+    input (same processing, same encoder).
+    """
+    from .mp3 import encode_piece
+
+    aim_lufs, aim_peak = target_lufs, peak_dbtp
+    best: tuple[float, "EncodedPiece"] | None = None
+    samples = piece = None
+    for _ in range(ENCODE_ROUNDS):
+        samples = process_cue(speech, target_rate=fmt.sample_rate, target_lufs=aim_lufs, peak_dbtp=aim_peak)
+        piece = encode_piece(samples, fmt)
+        lufs, peak = decoded_measure(piece)
+        error = target_lufs - lufs
+        if peak <= peak_dbtp:
+            if best is None or abs(error) < best[0]:
+                best = (abs(error), piece)
+            if abs(error) <= ENCODED_TOLERANCE_LU:
+                break
+        else:
+            aim_peak -= peak - peak_dbtp + 0.02
+        aim_lufs = min(target_lufs + MAX_ENCODE_CORRECTION_LU, max(target_lufs - MAX_ENCODE_CORRECTION_LU,
+                                                                    aim_lufs + error))
+    if best is not None:
+        return best[1]
+    # Never over the peak limit, whatever the rounds did: lower the last cue by its overshoot.
+    import numpy as np
+
+    for _ in range(ENCODE_ROUNDS):
+        lufs, peak = decoded_measure(piece)
+        if peak <= peak_dbtp:
+            break
+        samples = np.round(samples * 10 ** ((peak_dbtp - peak - 0.05) / 20)).astype(np.int16)
+        piece = encode_piece(samples, fmt)
+    return piece

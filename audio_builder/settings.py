@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .errors import BuildError, BuildInputError
-from .voice import Voice
+from .voice import DEFAULT_RATE, Voice
 
 BUILDER_VERSION = "1"
 
@@ -14,7 +14,7 @@ BUILDER_VERSION = "1"
 class BuildSettings:
     engine: str = "piper"
     voice: str | None = None  # as asked for; None is the engine's default (see voice.Voice)
-    rate: float = 1.0
+    rate: float = DEFAULT_RATE  # 1 is the engine's normal speed
     sample_rate: int = 24000
     bitrate_kbps: int = 64
     engine_options: tuple[tuple[str, str], ...] = ()
@@ -46,7 +46,7 @@ class BuildSettings:
         from .mp3 import Mp3Format
 
         if not 0.25 <= self.rate <= 4.0:
-            raise BuildInputError(f"speaking rate {self.rate:g} is out of range; use 0.25 to 4 (1 is normal)")
+            raise BuildInputError(f"speaking rate {self.rate:g} is out of range; use 0.25 to 4 (1 is the engine's normal speed)")
         try:
             Mp3Format(self.sample_rate, self.bitrate_kbps)
         except ValueError as exc:

@@ -21,6 +21,9 @@ from .tones import TONE_END, TONE_SECONDS, TONE_START
 
 # A count word must leave this much quiet before the next one (or the end), so counts stay distinct.
 COUNT_MARGIN_S = 0.1
+# Every track ends with this much quiet after its last voice (at least; whole frames), so a player
+# does not cut the last word and the next track does not follow it in the same breath.
+END_QUIET_S = 1.5
 
 
 class TimelineError(ValueError):
@@ -128,7 +131,10 @@ class _Walker:
 
     def cue(self, text: str, kind: str, step: int | None, parent: int | None = None) -> CueMark:
         piece = self.piece_for(text)
-        self.silence_until(self.target - piece.lead_samples)
+        # A voice that follows a hold, rest or pause never comes early: the silence before it is
+        # rounded up to whole frames, so it is never shorter than the routine says (and less than a
+        # frame longer). Counts and tones inside a hold sit on their marks, to the nearest frame.
+        self.silence_until(self.target - piece.lead_samples, rounding="up" if kind in ("speak", "switch") else "nearest")
         self.piece_start = self.pos
         start = self.pos + piece.lead_samples
         self.t.clips.append(Clip(piece.n_frames, text))
@@ -136,7 +142,7 @@ class _Walker:
         mark = CueMark(start, start + piece.audio_samples, "[tone]" if kind == "tone" else text, kind, step, parent)
         self.t.cues.append(mark)
         if self.open_silence is not None and kind in ("speak", "switch"):
-            # Frame rounding moved the voice by up to half a frame: record where it really starts.
+            # Frame rounding moved the voice later by less than a frame: record where it really starts.
             s = self.t.silences[self.open_silence]
             self.t.silences[self.open_silence] = SilenceMark(s.start, start, s.kind, s.step, s.nominal)
             self.open_silence = None
@@ -192,8 +198,9 @@ def build_timeline(graph: Graph, blocks: Sequence[Block], piece_for: PieceFor, s
             w.target = end
             w.open_silence = len(w.t.silences)
             w.t.silences.append(SilenceMark(start, end, step.kind, step.index, w.seconds(step.seconds)))
-    # Whatever the routine ends with (a pause, a rest), it is heard in full.
-    w.silence_until(w.target, rounding="up")
+    # Whatever the routine ends with (a pause, a rest), it is heard in full, and the last voice is
+    # followed by at least END_QUIET_S of quiet.
+    w.silence_until(max(w.target, w.voice_end + w.seconds(END_QUIET_S)), rounding="up")
     for i, (start, block) in enumerate(chapter_starts):
         end = chapter_starts[i + 1][0] if i + 1 < len(chapter_starts) else w.pos
         w.t.chapters.append(ChapterMark(start, end, block.title, block.index))

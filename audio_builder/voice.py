@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
+# The rate a build speaks at unless told otherwise: the calm pace of a guided exercise. At 1 the
+# default Piper voice says instructions at about 198 words a minute (scripts/bench_sound.py); at 0.7,
+# about 150. Engines map it their own way (piper: length scale / rate; espeak: 175 wpm x rate).
+DEFAULT_RATE = 0.7
+
 if TYPE_CHECKING:  # pragma: no cover
     from .engines.base import TTSEngine
 
@@ -19,7 +24,7 @@ class Voice(NamedTuple):  # not a dataclass: cheaper to define, for a build comm
     rate: float  # 1 is normal speed
 
     @classmethod
-    def resolve(cls, engine: TTSEngine, requested: str | None = None, rate: float = 1.0) -> Voice:
+    def resolve(cls, engine: TTSEngine, requested: str | None = None, rate: float = DEFAULT_RATE) -> Voice:
         """The voice `engine` speaks `requested` with (None or "": its default); EngineError, naming
         the voices there are, for one it does not have."""
         from .engines.base import resolve_voice
