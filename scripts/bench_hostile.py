@@ -5,7 +5,7 @@ error; this prints how long that takes and the peak of Python allocations, in-pr
 
     python scripts/bench_hostile.py
 
-The tests (tests/test_hostile_routines.py) check the errors and a memory bound; times are here only.
+The tests (tests/routine_graph/test_hostile_routines.py) check the errors and a memory bound; times are here only.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from routine_graph import RoutineError, load_routine  # noqa: E402
-from tests.test_hostile_routines import alias_bomb, enormous_routine  # noqa: E402
+from tests.routine_graph.test_hostile_routines import alias_bomb, enormous_routine  # noqa: E402
 
 
 def refused(path: Path) -> bool:

@@ -9,7 +9,7 @@ Alexa's own model generalises beyond its samples, so a phrase this matcher accep
 understands, and a test that passes here passes there. When two samples match, the one with more
 literal text wins, and on a tie the one with more typed slots (slots of a type with listed values,
 or AMAZON.NUMBER, rather than free text): Bespoken's virtual-alexa ranks matches this way, and
-tests/test_emulator.py checks that the two agree. Anything else is AMAZON.FallbackIntent, as on a
+tests/skill/test_emulator.py checks that the two agree. Anything else is AMAZON.FallbackIntent, as on a
 device.
 """
 from __future__ import annotations

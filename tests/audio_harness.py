@@ -21,12 +21,8 @@ from skill.persistence import SQLitePersistenceAdapter
 from skill.verify import RequestVerifier
 from skill.webapp import create_app
 
-try:
-    from tests.alexa_signing import SKILL_ID, pki
-    from tests.skill_harness import NOW, Clock, Conversation, Reply
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID, pki
-    from skill_harness import NOW, Clock, Conversation, Reply
+from tests.alexa_signing import SKILL_ID, pki
+from tests.skill_harness import NOW, Clock, Conversation, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini.yaml"

@@ -23,3 +23,14 @@ def write_routine(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def mini_build(tmp_path_factory):
+    """tests/data/mini.yaml built once per run with espeak at the default settings (both levels), as
+    tests/audio_harness.py's `Built` (routines folder, output, cache). Shared by the skill's audio tests,
+    the web player's and publish's: read it, never write into it (copy it to tmp_path first, as the
+    web player's `output` fixture does)."""
+    from tests.audio_harness import build_mini
+
+    return build_mini(tmp_path_factory.mktemp("mini-build"))

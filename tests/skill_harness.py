@@ -20,10 +20,7 @@ from skill.speech import readable
 from skill.verify import RequestVerifier
 from skill.webapp import create_app
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
+from tests.alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 

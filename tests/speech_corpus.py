@@ -7,7 +7,7 @@ forgiving than a device); a fresh user is brought into the item's context (just 
 after the intro, after an exercise's setup, after a set, or a returning user being offered to carry
 on); the heard intent is sent as Alexa would send it; then the expected behaviour is checked on what
 the skill did, from the user's saved state and the reply (did the place move on by one, was a hurt
-report recorded and safety advice given, did the pace go down...). Used by tests/test_speech_corpus.py
+report recorded and safety advice given, did the pace go down...). Used by tests/skill/test_speech_corpus.py
 and scripts/bench_understanding.py.
 """
 from __future__ import annotations

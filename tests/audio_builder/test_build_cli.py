@@ -12,7 +12,7 @@ from pathlib import Path
 
 from audio_builder.progress import Progress
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_watch_rebuilds_after_a_save_and_stops_cleanly(tmp_path):

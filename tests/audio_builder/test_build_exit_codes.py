@@ -12,7 +12,7 @@ import audio_builder.build as build_module
 from audio_builder.build import Builder, BuildError, BuildInputError, BuildReport, BuildSettings
 from back_routine.cli import main
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture

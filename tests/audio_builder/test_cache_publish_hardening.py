@@ -28,7 +28,7 @@ from audio_builder.mp3 import LEAD_SAMPLES, EncodedPiece, Mp3Format, decode_mp3,
 from audio_builder.publish import NothingToPublish, PublishError, S3Target, built_files, publish
 from back_routine.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "data" / "mini.yaml"
 PLOT = ROOT / "scripts" / "plot_track.py"
 KEY = cue_key("espeak", "1", "en-us", 1.0, "Hold.", Mp3Format(), "1")
@@ -44,10 +44,9 @@ def routines(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("hardening-build")
-    Builder(root / "output", root / "cache", BuildSettings(engine="espeak")).build(MINI)
-    return root / "output"
+def built(mini_build) -> Path:
+    """The output folder of the session's build of tests/data/mini.yaml (tests/conftest.py); only read here."""
+    return mini_build.output
 
 
 def build_args(routines: Path, out: Path, cache: Path, *more: str) -> list[str]:

@@ -17,7 +17,7 @@ from audio_builder.manifest_reader import load_manifest, parse_manifest
 from audio_builder.mp3 import Mp3Format
 from audio_builder.voice import Voice
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")

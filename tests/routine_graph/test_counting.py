@@ -19,7 +19,7 @@ from routine_graph.loader import load_routine
 from routine_graph.words import number_words
 from skill.speech import step_atoms
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RATE, FRAME, LEAD = 24000, 576, 1105
 
 ONES = "one two three four five six seven eight nine ten".split()

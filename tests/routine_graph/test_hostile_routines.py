@@ -22,9 +22,9 @@ from routine_graph.size import expansion_size, size_bound
 from routine_graph.timeline_view import clock
 from routine_graph.yaml_compose import MAX_ALIAS_VALUES, MAX_ALIASES, MAX_DEPTH
 
-from .routine_strategies import routines
+from tests.routine_strategies import routines
 
-SEED = Path(__file__).resolve().parent.parent / "routines" / "back-pain.yaml"
+SEED = Path(__file__).resolve().parents[2] / "routines" / "back-pain.yaml"
 LOCATED = re.compile(r":\d+(:\d+)?: ")
 
 

@@ -17,17 +17,13 @@ from routine_graph import expand, load_routine
 from routine_graph.navigation import Cursor, Route, goto_exercise, skip_exercise, where
 from skill.routines import RoutineLibrary
 
-from .routine_strategies import routines
+from tests.routine_strategies import routines
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.alexa_signing import make_envelope
-    from tests.skill_harness import Conversation, make_app, stored_state
-except ImportError:  # pragma: no cover
-    from alexa_signing import make_envelope
-    from skill_harness import Conversation, make_app, stored_state
+from tests.alexa_signing import make_envelope
+from tests.skill_harness import Conversation, make_app, stored_state
 
 fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from routine_graph import UnknownLevelError, expand, load_routine, reps_for_level
 from routine_graph.model import RepRange
 
-from .routine_strategies import routines
+from tests.routine_strategies import routines
 
 fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

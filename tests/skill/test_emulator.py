@@ -21,14 +21,11 @@ import yaml
 from skill.routines import RoutineLibrary
 from skill.speech import readable
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.emulator_harness import fresh_model, node_skip_reason, run_driver, served_skill
-except ImportError:  # pragma: no cover
-    from emulator_harness import fresh_model, node_skip_reason, run_driver, served_skill
+from tests.emulator_harness import fresh_model, node_skip_reason, run_driver, served_skill
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
-CORPUS = Path(__file__).resolve().parent / "data" / "everyday-speech.yaml"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "everyday-speech.yaml"
 
 OPEN = "open my back routine"
 # "open my back routine", "start", "next" (exercise one's setup), "next" (set one of exercise one).

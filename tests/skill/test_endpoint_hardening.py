@@ -29,14 +29,10 @@ from skill.speech import readable
 from skill.verify import RequestVerifier
 from skill.webapp import create_app
 
-try:
-    from tests.alexa_signing import SKILL_ID, encode, make_envelope, pki
-    from tests.skill_harness import NOW, Clock, make_app
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID, encode, make_envelope, pki
-    from skill_harness import NOW, Clock, make_app
+from tests.alexa_signing import SKILL_ID, encode, make_envelope, pki
+from tests.skill_harness import NOW, Clock, make_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 LOGGER = "test.hardening"
 
@@ -51,7 +47,8 @@ def routines(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(routines, tmp_path_factory):
-    """The real skill behind the real endpoint; module-wide, so the fuzz builds it once."""
+    """The real voice skill (seed routine, no audio build) behind the real endpoint; module-wide, so the fuzz
+    builds it once, unlike the per-test stores of tests/skill/conftest.py's `served`."""
     app, adapter = make_app(routines, tmp_path_factory.mktemp("db") / "progress.sqlite3", Clock(),
                             logging.getLogger(LOGGER))
     yield app

@@ -23,23 +23,17 @@ from skill.handlers.errors import STORE_APOLOGY
 from skill.handlers.state import SAVE_FAILED
 from skill.session_state import UserState
 
-try:
-    from tests.alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
-    from tests.audio_harness import ECHO_SHOW, PUBLIC_URL, Device, build_mini, directives, make_audio_app, play_of
-    from tests.skill_harness import NOW, Clock, stored_state
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
-    from audio_harness import ECHO_SHOW, PUBLIC_URL, Device, build_mini, directives, make_audio_app, play_of
-    from skill_harness import NOW, Clock, stored_state
+from tests.alexa_signing import SKILL_ID, USER_ID, encode, make_envelope, pki
+from tests.audio_harness import ECHO_SHOW, PUBLIC_URL, Device, directives, make_audio_app, play_of
+from tests.skill_harness import NOW, Clock, stored_state
 
 REGION = "us-east-1"
 TABLE = "back-routine-progress"
 BUCKET = "back-routine-tracks"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_mini(tmp_path_factory.mktemp("aws"))
+# `built` is the session's build of tests/data/mini.yaml (tests/skill/conftest.py); tests that change
+# files publish a copy of it.
 
 
 @pytest.fixture
@@ -398,7 +392,7 @@ def test_the_skill_package_can_point_at_a_lambda_function(tmp_path):
     from skill.routines import RoutineLibrary
 
     arn = "arn:aws:lambda:us-east-1:123456789012:function:back-routine"
-    write_package(RoutineLibrary(Path(__file__).resolve().parent.parent / "routines"), tmp_path / "pkg", arn)
+    write_package(RoutineLibrary(Path(__file__).resolve().parents[2] / "routines"), tmp_path / "pkg", arn)
     package, models = read_package(tmp_path / "pkg")
     assert package["manifest"]["apis"]["custom"]["endpoint"] == {"uri": arn}
     assert check_package(package, models) == []
@@ -441,7 +435,7 @@ def test_the_lambda_needs_only_the_skills_own_dependencies(built, tmp_path):
 
     env = {**os.environ, "BACK_ROUTINE_ROUTINES": str(built.routines), "BACK_ROUTINE_DB": str(tmp_path / "l.sqlite3"),
            "BACK_ROUTINE_PUBLIC_URL": PUBLIC_URL, "BACK_ROUTINE_OUTPUT": str(built.output)}
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     result = subprocess.run([sys.executable, "-c", LAMBDA_CHILD, root], env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]

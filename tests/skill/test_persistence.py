@@ -20,12 +20,9 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.persistence import SQLitePersistenceAdapter, user_id_partition_keygen
 
-try:  # tests/ is not a package: importable as a sibling module under pytest's rootdir handling
-    from alexa_signing import USER_ID, encode, make_envelope
-except ImportError:  # pragma: no cover - when tests/ becomes a package
-    from tests.alexa_signing import USER_ID, encode, make_envelope
+from tests.alexa_signing import USER_ID, encode, make_envelope
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def envelope(user_id: str = USER_ID, **kwargs) -> RequestEnvelope:
@@ -140,10 +137,10 @@ def test_survives_a_process_restart(db_path):
     writer = textwrap.dedent(
         f"""
         import sys
-        sys.path[:0] = [{str(REPO)!r}, {str(REPO / "tests")!r}]
+        sys.path[:0] = [{str(REPO)!r}]
         from ask_sdk_core.serialize import DefaultSerializer
         from ask_sdk_model import RequestEnvelope
-        from alexa_signing import encode, make_envelope
+        from tests.alexa_signing import encode, make_envelope
         from skill.persistence import SQLitePersistenceAdapter
         env = DefaultSerializer().deserialize(encode(make_envelope()).decode(), RequestEnvelope)
         SQLitePersistenceAdapter({str(db_path)!r}).save_attributes(env, {{"from": "child"}})

@@ -28,14 +28,10 @@ from skill.utterance_matcher import UtteranceMatcher
 from skill.verify import RequestVerifier
 from skill.webapp import create_app
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.alexa_signing import SKILL_ID, USER_ID, alexa_timestamp, encode, make_envelope, pki
-    from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID, USER_ID, alexa_timestamp, encode, make_envelope, pki
-    from skill_harness import NOW, Clock, Conversation, make_app, stored_state
+from tests.alexa_signing import SKILL_ID, USER_ID, alexa_timestamp, encode, make_envelope, pki
+from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 OTHER_USER = "amzn1.ask.account.OTHERUSER000000000000000000000000000000000000000"
 REGION, TABLE = "us-east-1", "back-routine-privacy-test"
@@ -51,6 +47,7 @@ def routines(tmp_path) -> Path:
 
 @pytest.fixture
 def served(routines, tmp_path):
+    """The voice skill over a copy of the seed routine (no audio build, unlike tests/skill/conftest.py's)."""
     app, adapter = make_app(routines, tmp_path / "progress.sqlite3", Clock(), logging.getLogger("test.skill"))
     yield app, adapter
     adapter.close()

@@ -6,34 +6,20 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from skill.routines import PACES, RoutineLibrary
 from skill.screen import DOCUMENT_TOKEN, load_document, screen_data
 from skill.session_state import Place
 
-try:
-    from tests.audio_harness import ECHO, ECHO_SHOW, Device, build_mini, directives, make_audio_app
-    from tests.skill_harness import Clock, stored_state
-except ImportError:  # pragma: no cover
-    from audio_harness import ECHO, ECHO_SHOW, Device, build_mini, directives, make_audio_app
-    from skill_harness import Clock, stored_state
+from tests.audio_harness import ECHO, ECHO_SHOW, Device, directives, make_audio_app
+from tests.skill_harness import Clock, stored_state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RENDER = "Alexa.Presentation.APL.RenderDocument"
 MAX_RESPONSE_BYTES = 24 * 1024
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_mini(tmp_path_factory.mktemp("apl"))
-
-
-@pytest.fixture
-def served(built, tmp_path):
-    app, adapter = make_audio_app(built.routines, built.output, tmp_path / "progress.sqlite3", Clock())
-    yield app, adapter
-    adapter.close()
+# `built` (the session's build of tests/data/mini.yaml) and `served` (the audio skill over it, a fresh store
+# per test) come from tests/skill/conftest.py.
 
 
 def screen(reply) -> dict:

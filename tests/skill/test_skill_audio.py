@@ -15,28 +15,16 @@ from skill.audio_tracks import AudioCatalog, LocalManifests, RemoteManifests
 from skill.handlers.audio_flow import FAILED_NOTICE
 from skill.session_state import UserState
 
-try:
-    from tests.audio_harness import (NO_AUDIO, PUBLIC_URL, Device, build_mini, directives, make_audio_app,
-                                     play_of, token_of)
-    from tests.skill_harness import Clock, stored_state
-except ImportError:  # pragma: no cover
-    from audio_harness import NO_AUDIO, PUBLIC_URL, Device, build_mini, directives, make_audio_app, play_of, token_of
-    from skill_harness import Clock, stored_state
+from tests.audio_harness import (NO_AUDIO, PUBLIC_URL, Device, build_mini, directives, make_audio_app,
+                                 play_of, token_of)
+from tests.skill_harness import stored_state
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_mini(tmp_path_factory.mktemp("audio"))
-
-
-@pytest.fixture
-def served(built, tmp_path):
-    app, adapter = make_audio_app(built.routines, built.output, tmp_path / "progress.sqlite3", Clock())
-    yield app, adapter
-    adapter.close()
+# `built` (the session's build of tests/data/mini.yaml) and `served` (the audio skill over it, a fresh store
+# per test) come from tests/skill/conftest.py; tests that rebuild make their own (build_mini into tmp_path).
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ import pytest
 from routine_graph import expand, load_routine
 from skill.routines import RoutineLibrary
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.alexa_signing import encode, make_envelope, pki
-    from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
-except ImportError:  # pragma: no cover
-    from alexa_signing import encode, make_envelope, pki
-    from skill_harness import NOW, Clock, Conversation, make_app, stored_state
+from tests.alexa_signing import encode, make_envelope, pki
+from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 
 
@@ -36,6 +32,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def served(routines, tmp_path, clock):
+    """The voice skill over the seed routine, on the test's own `clock` (no audio build, unlike the conftest's)."""
     app, adapter = make_app(routines, tmp_path / "progress.sqlite3", clock, logging.getLogger("test.skill"))
     yield app, adapter
     adapter.close()

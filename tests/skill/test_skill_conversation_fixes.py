@@ -16,14 +16,10 @@ import pytest
 from skill.session_state import EARLIER_SESSION, UserState
 from skill.speech import MAX_AUDIO_SECONDS, MAX_BREAK_SECONDS, audio_seconds, break_seconds
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.alexa_signing import SKILL_ID
-    from tests.skill_harness import Clock, Conversation, make_app, stored_state
-except ImportError:  # pragma: no cover
-    from alexa_signing import SKILL_ID
-    from skill_harness import Clock, Conversation, make_app, stored_state
+from tests.alexa_signing import SKILL_ID
+from tests.skill_harness import Clock, Conversation, make_app, stored_state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 SAFETY = "doctor or physiotherapist"
 SAFETY_NOTICE = "This routine is not medical advice."
@@ -31,6 +27,7 @@ SAFETY_NOTICE = "This routine is not medical advice."
 
 @pytest.fixture
 def served(tmp_path):
+    """The voice skill over a copy of the seed routine (no audio build, unlike tests/skill/conftest.py's)."""
     folder = tmp_path / "routines"
     folder.mkdir()
     shutil.copy(SEED, folder / SEED.name)

@@ -23,12 +23,9 @@ from skill.routines import PACES, RoutineLibrary
 from skill.speech import (MAX_AUDIO_SECONDS, MAX_BREAK_SECONDS, MAX_SPEECH_CHARS, audio_seconds, break_seconds,
                           plan_block, step_atoms)
 
-try:
-    from tests.alexa_signing import make_envelope
-except ImportError:  # pragma: no cover
-    from alexa_signing import make_envelope
+from tests.alexa_signing import make_envelope
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAX_RESPONSE_BYTES = 24 * 1024
 SLOW_VOICE_WPM = 130  # a voice slower than the graph's 140 wpm estimate must still fit
 
@@ -162,7 +159,7 @@ def test_long_sets_of_the_seed_routine_are_split_at_rep_boundaries():
 @given(seconds=st.floats(min_value=0.5, max_value=1200).map(lambda s: round(s, 3)),
        count=st.sampled_from(["up", "down", None]), countdown=st.integers(min_value=0, max_value=10))
 def test_counting_stays_inside_the_silence(seconds, count, countdown):
-    # What is counted is the graph's (tests/test_counting.py); the voice says each word at its mark
+    # What is counted is the graph's (tests/routine_graph/test_counting.py); the voice says each word at its mark
     # and never makes the silence longer.
     step = Step(0, "hold" if count else "rest", Position("intro"), 0, seconds=seconds, count=count,
                 countdown=0 if count else countdown)

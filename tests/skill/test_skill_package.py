@@ -24,7 +24,7 @@ from skill.utterance_matcher import UtteranceMatcher, normalize_utterance
 from skill.persistence import SQLitePersistenceAdapter
 from skill.routines import RoutineLibrary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

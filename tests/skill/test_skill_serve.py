@@ -17,12 +17,9 @@ from cryptography.hazmat.primitives import serialization
 
 from skill.serve import FileCertFetcher, make_app, parse_cert_files
 
-try:
-    from tests.alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
-except ImportError:  # pragma: no cover
-    from alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
+from tests.alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from skill.routines import PACES, RoutineLibrary, faster, find_exercise, levels_
 from skill.session_state import Completed, Place, UserState
 from skill.speech import break_tag, esc, plan_block, readable, silence_atoms
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 NOW = dt.datetime(2024, 5, 6, 12, 0, tzinfo=dt.timezone.utc)
 

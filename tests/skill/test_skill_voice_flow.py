@@ -26,18 +26,12 @@ from skill.handlers.flow import minutes_phrase, next_line
 from skill.routines import PACES, RoutineLibrary
 from skill.speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, plan_block, readable, step_atoms
 
-try:
-    from tests.audio_harness import PUBLIC_URL, Device, build_mini, make_audio_app, play_of
-    from tests.routine_strategies import routines as generated_routines
-    from tests.skill_harness import Clock, Conversation, make_app
-    from tests.test_skill_limits import Walker
-except ImportError:  # pragma: no cover
-    from audio_harness import PUBLIC_URL, Device, build_mini, make_audio_app, play_of
-    from routine_strategies import routines as generated_routines
-    from skill_harness import Clock, Conversation, make_app
-    from test_skill_limits import Walker
+from tests.audio_harness import PUBLIC_URL, Device, make_audio_app, play_of
+from tests.routine_strategies import routines as generated_routines
+from tests.skill_harness import Clock, Conversation, make_app
+from tests.skill.test_skill_limits import Walker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 MINI = ROOT / "tests" / "data" / "mini.yaml"
 
@@ -437,8 +431,9 @@ def test_opening_the_skill_says_the_built_length_too(talkative, talkative_user):
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory):
-    return build_mini(tmp_path_factory.mktemp("mini"))
+def mini(built):
+    """The session's build of tests/data/mini.yaml (tests/skill/conftest.py), only read here."""
+    return built
 
 
 @pytest.fixture

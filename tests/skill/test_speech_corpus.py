@@ -6,10 +6,7 @@ from collections import Counter
 
 import pytest
 
-try:  # tests/ is a package under pytest here; plain sibling imports work when it is not
-    from tests.speech_corpus import BEHAVIOURS, CONTEXTS, Scorer, load_corpus, summary
-except ImportError:  # pragma: no cover
-    from speech_corpus import BEHAVIOURS, CONTEXTS, Scorer, load_corpus, summary
+from tests.speech_corpus import BEHAVIOURS, CONTEXTS, Scorer, load_corpus, summary
 
 
 @pytest.fixture(scope="module")

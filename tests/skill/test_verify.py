@@ -23,10 +23,7 @@ from skill.verify import (
     parse_request_timestamp,
 )
 
-try:  # tests/ is not a package: importable as a sibling module under pytest's rootdir handling
-    from alexa_signing import CERT_URL, SKILL_ID, PemFetcher, alexa_timestamp, encode, make_envelope, pki
-except ImportError:  # pragma: no cover - when tests/ becomes a package
-    from tests.alexa_signing import CERT_URL, SKILL_ID, PemFetcher, alexa_timestamp, encode, make_envelope, pki
+from tests.alexa_signing import CERT_URL, SKILL_ID, PemFetcher, alexa_timestamp, encode, make_envelope, pki
 
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -15,10 +15,7 @@ from flask import Blueprint
 from skill.verify import RequestVerifier
 from skill.webapp import APOLOGY, create_app
 
-try:  # tests/ is not a package: importable as a sibling module under pytest's rootdir handling
-    from alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
-except ImportError:  # pragma: no cover - when tests/ becomes a package
-    from tests.alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
+from tests.alexa_signing import CERT_URL, SKILL_ID, encode, make_envelope, pki
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 LOGGER = "test.webapp"

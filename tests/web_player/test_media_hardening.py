@@ -20,7 +20,6 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audio_builder.build import Builder, BuildSettings
 from web_player import create_blueprint
 from web_player.library import Library
 from web_player.media import CONTENT_TYPES, content_type
@@ -28,22 +27,12 @@ from web_player.ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 from tests.live_server import live_server
 
-ROOT = Path(__file__).resolve().parent.parent
-MINI = ROOT / "tests" / "data" / "mini.yaml"
 FULL = "/media/mini/short/full-session.mp3"
 HUGE = "9" * 5000  # more digits than int() takes from a string (4300)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("media-hardening")
-    Builder(root / "output", root / "cache", BuildSettings(engine="espeak")).build(MINI)
-    return root / "output"
-
-
-@pytest.fixture
-def output(built, tmp_path) -> Path:
-    return Path(shutil.copytree(built, tmp_path / "output", symlinks=True))
+# `built` (the output folder of the session's build of tests/data/mini.yaml, read only) and `output` (a
+# private copy of it, for tests that change files) come from tests/web_player/conftest.py.
 
 
 def make_client(output_dir: Path):

@@ -23,24 +23,14 @@ from web_player.ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 from tests.live_server import live_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "data" / "mini.yaml"
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """tests/data/mini.yaml built with the fast engine, both levels (about a second)."""
-    root = tmp_path_factory.mktemp("web-player")
-    Builder(root / "output", root / "cache", BuildSettings(engine="espeak")).build(MINI)
-    return root / "output"
-
-
-@pytest.fixture
-def output(built, tmp_path) -> Path:
-    """A private copy of the build, for tests that change files."""
-    return Path(shutil.copytree(built, tmp_path / "output", symlinks=True))
+# `built` (the output folder of the session's build of tests/data/mini.yaml, read only) and `output` (a
+# private copy of it, for tests that change files) come from tests/web_player/conftest.py.
 
 
 def make_client(output_dir: Path):

@@ -15,7 +15,7 @@ import pytest
 from audio_builder.build import Builder, BuildError, BuildSettings
 from audio_builder.mp3 import decode_mp3, iter_frames
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 RATE = 24000
 TOLERANCE_S = 0.05
 

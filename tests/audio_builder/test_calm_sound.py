@@ -15,7 +15,7 @@ import pytest
 from audio_builder.build import Builder, BuildSettings
 from audio_builder.mp3 import decode_mp3
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "data" / "mini.yaml"
 FRAME = 576
 TARGET_LUFS = -19.0
