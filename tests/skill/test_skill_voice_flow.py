@@ -295,9 +295,9 @@ def test_coming_back_another_day_carries_on_without_the_rest(seed_user):
 
 
 def test_a_rest_too_long_to_go_with_its_set_is_said_before_it_and_the_countdown_leads_in():
-    """Good morning at the full level: a set is nearly a response long, so the rest before set two
+    """Good morning at the standard level: a set is nearly a response long, so the rest before set two
     is a part of its own, and saying next is counted straight into the set."""
-    course = RoutineLibrary(ROOT / "routines").course("back-pain", "full", 1.0)
+    course = RoutineLibrary(ROOT / "routines").course("back-pain", "standard", 1.0)
     graph = course.graph
     block = next(b.index for b in graph.blocks if b.title == "Good morning, set 1 of 3")
     rest_part = course.chunks(block)[-1]
