@@ -15,13 +15,6 @@ from back_routine.cli import main
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.fixture
-def routines(tmp_path) -> Path:
-    folder = tmp_path / "routines"
-    folder.mkdir()
-    shutil.copy(DATA / "mini.yaml", folder / "mini.yaml")
-    return folder
-
 
 def run(*args: str):
     return CliRunner(mix_stderr=False).invoke(main, list(args))

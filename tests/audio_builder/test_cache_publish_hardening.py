@@ -35,13 +35,6 @@ KEY = cue_key("espeak", "1", "en-us", 1.0, "Hold.", Mp3Format(), "1")
 TOLERANCE_S = 0.05
 
 
-@pytest.fixture
-def routines(tmp_path) -> Path:
-    folder = tmp_path / "routines"
-    folder.mkdir()
-    shutil.copy(MINI, folder / "mini.yaml")
-    return folder
-
 
 @pytest.fixture(scope="module")
 def built(mini_build) -> Path:

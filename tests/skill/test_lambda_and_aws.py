@@ -11,7 +11,6 @@ import pytest
 import responses
 from ask_sdk_core.exceptions import PersistenceException
 from click.testing import CliRunner
-from moto import mock_aws
 
 import skill.lambda_handler as lambda_module
 from audio_builder.publish import (MANIFEST_CACHE_CONTROL, MEDIA_CACHE_CONTROL, PublishError, S3Target, built_files,
@@ -35,16 +34,6 @@ BUCKET = "back-routine-tracks"
 # `built` is the session's build of tests/data/mini.yaml (tests/skill/conftest.py); tests that change
 # files publish a copy of it.
 
-
-@pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and a region, so nothing can reach a real account; moto answers every call."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 # -- DynamoDB ---------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import boto3
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
-from moto import mock_aws
 
 from skill.builder import build_skill
 from skill.dynamodb import dynamodb_adapter
@@ -37,13 +35,6 @@ OTHER_USER = "amzn1.ask.account.OTHERUSER000000000000000000000000000000000000000
 REGION, TABLE = "us-east-1", "back-routine-privacy-test"
 
 
-@pytest.fixture
-def routines(tmp_path) -> Path:
-    folder = tmp_path / "routines"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
-
 
 @pytest.fixture
 def served(routines, tmp_path):
@@ -52,16 +43,6 @@ def served(routines, tmp_path):
     yield app, adapter
     adapter.close()
 
-
-@pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and a region, so nothing can reach a real account; moto answers every call."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 def sqlite_ids(db: Path) -> set[str]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "routines" / "back-pain.yaml"
 
-
-@pytest.fixture
-def routines(tmp_path) -> Path:
-    folder = tmp_path / "routines"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
 
 
 @pytest.fixture
