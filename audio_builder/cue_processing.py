@@ -111,11 +111,21 @@ def process_cue(speech: Speech, target_rate: int = 24000, target_lufs: float = -
     MAX_LIMIT_DB), and a last plain gain reduction guarantees the limit.
     Raises ValueError for a silent clip.
     """
-    import numpy as np
+    return level_cue(prepare_cue(speech, target_rate), target_rate, target_lufs, peak_dbtp)
 
+
+def prepare_cue(speech: Speech, target_rate: int) -> "np.ndarray":
+    """The part of processing that does not depend on the loudness target: float samples at
+    `target_rate`, silence trimmed. Done once per cue, however many times it is levelled."""
     x = to_float(speech.samples)
     x = resample(x, speech.sample_rate, target_rate)
-    x = trim_silence(x, target_rate)
+    return trim_silence(x, target_rate)
+
+
+def level_cue(x: "np.ndarray", target_rate: int, target_lufs: float, peak_dbtp: float) -> "np.ndarray":
+    """Prepared samples (`prepare_cue`) at `target_lufs` with true peaks below `peak_dbtp`: gain, a
+    look-ahead limiter where needed, fades; mono int16."""
+    import numpy as np
 
     limit = 10 ** ((peak_dbtp - PEAK_MARGIN_DB) / 20)
     max_ratio = 10 ** (MAX_LIMIT_DB / 20)
@@ -190,8 +200,9 @@ def encode_cue(speech: Speech, fmt: "Mp3Format", target_lufs: float = -19.0,
     aim_lufs, aim_peak = target_lufs, peak_dbtp
     best: tuple[float, "EncodedPiece"] | None = None
     samples = piece = None
+    prepared = prepare_cue(speech, fmt.sample_rate)
     for _ in range(ENCODE_ROUNDS):
-        samples = process_cue(speech, target_rate=fmt.sample_rate, target_lufs=aim_lufs, peak_dbtp=aim_peak)
+        samples = level_cue(prepared, fmt.sample_rate, aim_lufs, aim_peak)
         piece = encode_piece(samples, fmt)
         lufs, peak = decoded_measure(piece)
         error = target_lufs - lufs
