@@ -16,6 +16,7 @@ _EXPORTS = {
     "expand": "expansion", "reps_for_level": "expansion",
     "Block": "graph", "ExerciseInfo": "graph", "Graph": "graph", "Position": "graph", "Step": "graph",
     "load_routine": "loader", "Routine": "model",
+    "Rules": "progression", "SessionOutcome": "progression", "Suggestion": "progression", "suggest": "progression",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import Block, ExerciseInfo, Graph, Position, Step  # noqa: F401
     from .loader import load_routine  # noqa: F401
     from .model import Routine  # noqa: F401
+    from .progression import Rules, SessionOutcome, Suggestion, suggest  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -15,6 +15,10 @@ SECONDS_KEYS = {"hold": 2, "pause": 1, "move": 3, "move_seconds": 3, "rest_betwe
 OTHER_NUMBERS = {"pace": "a number, e.g. `pace: 1.25` (1 is as written, more is slower)",
                  "words_per_minute": "a number of words per minute, e.g. `words_per_minute: 140`"}
 WHOLE_NUMBERS = {"sets": 3, "rest_countdown": 3, "low": 5, "high": 7}
+# progression's counts: (what is counted, lowest, highest, example); the ranges are model.MoveUp's and MoveDown's.
+COUNTS = {"after_sessions": ("finished sessions", 1, 100, 4), "after_hurts": ('"it hurts" reports', 1, 50, 2),
+          "within_days": ("days", 1, 60, 7)}
+RULE_EXAMPLES = {"progression": "move_up:", "move_up": "after_sessions: 4", "move_down": "after_hurts: 2"}
 STEP_LISTS = ("intro", "outro", "setup", "rep")
 WORD_LISTS = ("sides", "synonyms")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -23,6 +27,11 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 def advise(kind: str, loc: tuple, value: Any, ctx: dict | None) -> str | None:
     """A better message for pydantic error `kind` at `loc` about `value`, or None to keep pydantic's."""
     key = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    if key in COUNTS and (kind.startswith("int_") or kind in ("greater_than_equal", "less_than_equal")):
+        what, low, high, example = COUNTS[key]
+        return f"a whole number of {what} from {low} to {high}, e.g. `{key}: {example}`"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"true or false, e.g. `{key}: true`"
     if kind in ("float_parsing", "float_type"):
         if key in SECONDS_KEYS:
             return f"a number of seconds, e.g. `{key}: {_number_in(value, SECONDS_KEYS[key])}`"
@@ -74,6 +83,8 @@ def _mapping_advice(key: str, loc: tuple, value: Any) -> str | None:
         return "an exercise is a mapping of keys: id, name, sets, reps and rep (one per line)"
     if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] in STEP_LISTS:
         return "a step is one key and its value, e.g. `- say: Lift.` or `- hold: 2`"
+    if key in RULE_EXAMPLES:
+        return f"{key} is a mapping of keys, one per line, e.g. `{key}:` then `  {RULE_EXAMPLES[key]}`"
     if key in ("defaults", "cues"):
         return f"{key} is a mapping of keys, one per line, e.g. `{key}:` then `  rest_between_sets: 30`" \
             if key == "defaults" else "cues is a mapping of cue names to text, e.g. `cues:` then `  rep_last: Last one.`"

@@ -10,6 +10,7 @@ from .gc_pause import gc_paused
 from .graph import Block, BlockKind, ExerciseInfo, Graph, Position, Step
 from .limits import PACE_RANGE
 from .model import Exercise, HoldStep, MoveStep, RepRange, Routine, SayStep, SwitchSideStep, level_fraction
+from .progression import Rules
 from .words import number_words, seconds_words
 
 SpeechSeconds = Callable[[str], float]
@@ -171,7 +172,7 @@ def _expand(routine: Routine, level: str | None, pace: float | None, speech_seco
     starts = tuple(accumulate(durations, initial=0.0))[:-1]
     return Graph(routine_id=routine.id or "routine", title=routine.title, level=level, pace=pace,
                  safety=routine.safety, steps=tuple(steps), blocks=tuple(b.blocks), exercises=tuple(infos),
-                 starts=starts)
+                 starts=starts, levels=routine.levels_easiest_first, progression=Rules.of(routine.progression))
 
 
 def rest_after_set(routine: Routine, number: int, set_no: int) -> tuple[str, float] | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from .progression import Rules
+
 StepKind = Literal["speak", "move", "hold", "rest", "pause", "switch"]
 BlockKind = Literal["intro", "setup", "set", "outro"]
 SILENT_KINDS = ("move", "hold", "rest", "pause")
@@ -99,6 +101,8 @@ class Graph:
     blocks: tuple[Block, ...]
     exercises: tuple[ExerciseInfo, ...]
     starts: tuple[float, ...] = field(repr=False, default=())  # start time of each step
+    levels: tuple[str, ...] = ()  # every level of the routine, gentlest first (Routine.levels_easiest_first)
+    progression: Rules = Rules()  # the routine's rules for suggesting another level (progression.suggest)
 
     @property
     def total_seconds(self) -> float:

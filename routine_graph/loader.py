@@ -203,6 +203,12 @@ def _cross_field_problems(data: dict[str, Any], locations: Locations) -> list[Pr
     if isinstance(levels, dict) and levels and isinstance(default_level, str) and default_level not in levels:
         add(("default_level",), f"{default_level!r} is not one of the levels: {', '.join(map(str, levels))}")
 
+    rules = data.get("progression")
+    if isinstance(rules, dict) and (rules.get("move_up") or rules.get("move_down")) and isinstance(levels, dict) \
+            and len(levels) == 1:
+        add(("progression",), "progression suggests another level, and this routine has only one; add levels "
+                              "(e.g. `levels: {gentle: low, standard: middle}`) or remove progression")
+
     cues = data.get("cues")
     if isinstance(cues, dict):
         for name, allowed in TEMPLATE_FIELDS.items():

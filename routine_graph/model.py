@@ -206,6 +206,30 @@ def level_fraction(spec: str | float) -> float:
     return LEVEL_FRACTIONS[spec] if isinstance(spec, str) else float(spec)
 
 
+class MoveUp(_Strict):
+    """When to suggest the next harder level (docs/routine-format.md, progression)."""
+
+    after_sessions: int = Field(strict=True, ge=1, le=100, description="Finished sessions in a row at the current level.")
+    pain_not_rising: bool = Field(True, strict=True, description="Only when pain did not rise over those sessions: no "
+                                  "finish rating above its start rating, the latest start rating not above the first, "
+                                  'and no "it hurts" during them.')
+
+
+class MoveDown(_Strict):
+    """When to suggest the next easier level."""
+
+    after_hurts: int = Field(strict=True, ge=1, le=50, description='"It hurts" reports at the current level, within '
+                             "within_days days.")
+    within_days: int = Field(7, strict=True, ge=1, le=60, description='Days over which "it hurts" reports are counted.')
+
+
+class Progression(_Strict):
+    """The author's rules for suggesting another level; the user decides. No rules, no suggestions."""
+
+    move_up: MoveUp | None = None
+    move_down: MoveDown | None = None
+
+
 class Routine(_Strict):
     id: Slug | None = Field(None, description="Defaults to the file name without .yaml.")
     title: Text
@@ -220,6 +244,7 @@ class Routine(_Strict):
     intro: list[Step] = Field(default_factory=list)
     exercises: list[Exercise] = Field(min_length=1, max_length=100)
     outro: list[Step] = Field(default_factory=list)
+    progression: Progression | None = Field(None, description="When to suggest a harder or an easier level.")
 
     @property
     def level_default(self) -> str:
@@ -227,11 +252,18 @@ class Routine(_Strict):
             return self.default_level
         return "standard" if "standard" in self.levels else next(iter(self.levels))
 
+    @property
+    def levels_easiest_first(self) -> tuple[str, ...]:
+        """The levels from gentlest to hardest (the file may list them in any order; a tie keeps the
+        file's order): the order "easier", "harder" and progression move along."""
+        return tuple(sorted(self.levels, key=lambda name: level_fraction(self.levels[name])))
+
 
 def known_field_names() -> set[str]:
     """Every key the format accepts, for did-you-mean suggestions."""
     names: set[str] = set()
-    for model in (SayStep, MoveStep, HoldStep, PauseStep, SwitchSideStep, Exercise, Defaults, CueTemplates, Routine):
+    for model in (SayStep, MoveStep, HoldStep, PauseStep, SwitchSideStep, Exercise, Defaults, CueTemplates, Routine,
+                  Progression, MoveUp, MoveDown):
         names.update(model.model_fields)
     return names
 
@@ -241,7 +273,8 @@ def field_homes() -> dict[str, list[str]]:
     homes: dict[str, list[str]] = {}
     for model, where in ((Routine, "the top level"), (Exercise, "an exercise"), (Defaults, "defaults"),
                          (CueTemplates, "cues"), (SayStep, "a step"), (MoveStep, "a step"), (HoldStep, "a step"),
-                         (PauseStep, "a step"), (SwitchSideStep, "a step")):
+                         (PauseStep, "a step"), (SwitchSideStep, "a step"), (Progression, "progression"),
+                         (MoveUp, "progression.move_up"), (MoveDown, "progression.move_down")):
         for name in model.model_fields:
             if where not in homes.setdefault(name, []):
                 homes[name].append(where)
