@@ -38,6 +38,7 @@ class BuildReport:
     audio_seconds: float = 0.0  # of the tracks written
     cues_synthesized: int = 0
     cues_cached: int = 0
+    cues_ahead: int = 0  # count words only paces other than the routine's say (variant_cues.py), of those above
     synthesis_seconds: float = 0.0
     seconds: float = 0.0
     removed: list[str] = field(default_factory=list)
@@ -64,8 +65,12 @@ class Builder:
     def check_settings(self) -> dict:
         """The settings as recorded in manifests, after checking them: BuildInputError for an
         unknown engine or voice, options the engine does not take, or an impossible MP3 format."""
+        from .paces import GRID_ID
+
         self.settings.check_format()
-        return settings_doc(self.settings, self.voice())
+        # The pace grid whose count words the build makes ahead (variant_cues.py): a manifest without it
+        # is from a build that did not, and is built again, so variants never miss a word.
+        return {**settings_doc(self.settings, self.voice()), "variant_paces": GRID_ID}
 
     def voice(self) -> Voice:
         """The build's one Voice, resolved on first use: in the manifest and in every cue key."""
@@ -153,7 +158,7 @@ class Builder:
         report.levels = levels or all_levels
         fmt = Mp3Format(self.settings.sample_rate, self.settings.bitrate_kbps)  # checked in check_settings
         graphs = [expand(routine, level) for level in report.levels]
-        pieces = self._cue_pieces(graphs, fmt, report)
+        pieces = self._cue_pieces(graphs, fmt, report, routine)
         old_levels = old.levels if old else {}
         built = {graph.level: build_level(target, graph, pieces, fmt, settings, old_levels.get(graph.level), report,
                                           self.progress) for graph in graphs}
@@ -166,14 +171,19 @@ class Builder:
             levels={lv: kept[lv] for lv in all_levels if lv in kept},
         )
 
-    def _cue_pieces(self, graphs: list, fmt, report: BuildReport) -> dict:
+    def _cue_pieces(self, graphs: list, fmt, report: BuildReport, routine) -> dict:
         from .cue_cache import CueCache, CueSynthesizer
         from .cue_pieces import cue_pieces
         from .timeline import cue_texts
+        from .variant_cues import ahead_texts
 
         texts: dict[str, None] = {}
         for graph in graphs:
             texts.update(dict.fromkeys(cue_texts(graph)))
+        # Made now so that serving a variant at another pace never synthesizes (web player, variants.py).
+        ahead = [text for text in ahead_texts(routine) if text not in texts]
+        report.cues_ahead += len(ahead)
+        texts.update(dict.fromkeys(ahead))
         if self._synth is None:
             voice = self.voice()  # makes the engine too
             self._synth = CueSynthesizer(self._engine, CueCache(self.cache_dir), fmt, voice=voice)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -59,39 +60,64 @@ def build(no_wait: bool, **kwargs) -> None:
 @_options
 @click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between checks for changes.")
 def watch(interval: float, **kwargs) -> None:
-    """Build, then rebuild whenever a routine file is saved (debounced). Ctrl-C stops."""
+    """Build, then rebuild whenever a routine file is saved (debounced). Ctrl-C stops.
+
+    To hear each save in the web player as well, run `back-routine serve --watch` instead."""
     folder = routines_dir(kwargs["routines_path"])
     # The folder as it is *before* the first build: a save during that build is then a change.
-    seen = _snapshot(folder)
+    seen = snapshot(folder)
     _run_build(wait=True, **kwargs)
     click.echo(f"watching {folder}/ for changes (Ctrl-C to stop)", err=True)
     try:
-        while True:
-            time.sleep(interval)
-            now = _snapshot(folder)
-            if now == seen:
-                continue
-            # Editors save in several writes: wait until the folder is quiet before building.
-            while True:
-                time.sleep(max(interval, 0.3))
-                settled = _snapshot(folder)
-                if settled == now:
-                    break
-                now = settled
-            seen = now
-            _run_build(wait=True, **kwargs)
+        watch_folder(folder, lambda _changed: _run_build(wait=True, **kwargs), interval=interval,
+                     settle=max(interval, 0.3), seen=seen)
     except KeyboardInterrupt:
         click.echo("stopped watching", err=True)
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+Snapshot = dict[str, tuple[int, int, int]]
+
+
+def watch_folder(folder: Path, on_change: Callable[[set[str]], object], *, interval: float = 0.5,
+                 settle: float = 0.3, seen: Snapshot | None = None,
+                 wait: Callable[[float], bool] | None = None) -> None:
+    """Call `on_change(names)` with the routine files added, saved or removed in `folder` each time it
+    changes and then stays quiet for `settle` seconds. `seen` is the folder as last built (default: as
+    it is now); `wait(seconds)` sleeps and says whether to stop (default: sleep, never stop; Ctrl-C
+    ends it). The one watch loop: `watch` above and `serve --watch` (web_player/live_watch.py)."""
+    wait = wait or _sleep
+    seen = snapshot(folder) if seen is None else seen
+    while not wait(interval):
+        now = snapshot(folder)
+        if now == seen:
+            continue
+        # Editors save in several writes: wait until the folder is quiet before building.
+        while True:
+            if wait(settle):
+                return
+            settled = snapshot(folder)
+            if settled == now:
+                break
+            now = settled
+        changed = {name for name in now.keys() | seen.keys() if now.get(name) != seen.get(name)}
+        seen = now
+        on_change(changed)
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def snapshot(folder: Path) -> Snapshot:
+    """Each routine file's (mtime, size, inode): a save changes at least one, an editor's rename the inode."""
     snap = {}
     for path in routine_files(folder):
         try:
             st = path.stat()
         except FileNotFoundError:
             continue
-        snap[path.name] = (st.st_mtime_ns, st.st_size)
+        snap[path.name] = (st.st_mtime_ns, st.st_size, st.st_ino)
     return snap
 
 

@@ -48,22 +48,13 @@ def build_level(target: Path, graph: Graph, pieces: dict[str, EncodedPiece], fmt
 
 def _track(target: Path, graph: Graph, spec, timeline, pieces, fmt: Mp3Format, settings: dict,
            old_tracks: dict[str, Track], report) -> Track:
-    from .id3 import Chapter as TagChapter
     from .id3 import build_id3_tag
     from .writer import track_chunks, vtt_text
 
     file = f"{graph.level}/{spec.stem}.mp3"
     captions = f"{graph.level}/{spec.stem}.vtt"
-    ms = timeline.ms
-    chapters = [TagChapter(f"ch{i}", c.title, ms(c.start), ms(c.end)) for i, c in enumerate(timeline.chapters)]
-    comment = f"Level {graph.level}, pace {graph.pace:g}. Not medical advice: stop on sharp or spreading pain."
-    tag_fields = dict(title=spec.title, album=spec.album, artist="Back Routine", track=(spec.number, spec.total),
-                      genre="Fitness", comment=comment, chapters=chapters)
-    recipe = _sha256(_canonical({
-        "clips": [[c.frames, c.text] for c in timeline.clips],
-        "tag": {k: (v if k != "chapters" else [asdict(c) for c in v]) for k, v in tag_fields.items()},
-        "fmt": [fmt.sample_rate, fmt.bitrate_kbps], "settings": settings,
-    }))
+    tag_fields = track_tag_fields(graph, spec, timeline)
+    recipe = track_recipe(timeline, tag_fields, fmt, settings)
     previous = old_tracks.get(file)
     path = target / file
     if previous and previous.recipe == recipe and path.is_file() and path.stat().st_size == previous.bytes \
@@ -75,6 +66,29 @@ def _track(target: Path, graph: Graph, spec, timeline, pieces, fmt: Mp3Format, s
     report.tracks_built += 1
     report.audio_seconds += timeline.seconds
     return manifest_track(spec, file, captions, size, recipe, timeline)
+
+
+def track_tag_fields(graph: Graph, spec, timeline) -> dict:
+    """The ID3 tag of a track (id3.build_id3_tag's arguments): the same for a built track and for a
+    variant assembled on request (variants.py), whose pace the comment names."""
+    from .id3 import Chapter as TagChapter
+
+    ms = timeline.ms
+    chapters = [TagChapter(f"ch{i}", c.title, ms(c.start), ms(c.end)) for i, c in enumerate(timeline.chapters)]
+    comment = f"Level {graph.level}, pace {graph.pace:g}. Not medical advice: stop on sharp or spreading pain."
+    return dict(title=spec.title, album=spec.album, artist="Back Routine", track=(spec.number, spec.total),
+                genre="Fitness", comment=comment, chapters=chapters)
+
+
+def track_recipe(timeline, tag_fields: dict, fmt: Mp3Format, settings: dict) -> str:
+    """sha256 of everything a track's file is made of: its frames, its tag, the format and the build's
+    settings (the voice). Equal recipes, equal files: a build skips a track whose recipe is unchanged,
+    and a variant assembled at the routine's own pace has its prebuilt track's recipe."""
+    return _sha256(_canonical({
+        "clips": [[c.frames, c.text] for c in timeline.clips],
+        "tag": {k: (v if k != "chapters" else [asdict(c) for c in v]) for k, v in tag_fields.items()},
+        "fmt": [fmt.sample_rate, fmt.bitrate_kbps], "settings": settings,
+    }))
 
 
 def manifest_track(spec, file: str, captions: str, size: int, recipe: str, timeline) -> Track:

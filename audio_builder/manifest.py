@@ -124,12 +124,26 @@ class Track(NamedTuple):
         }
 
 
+class PacedTrack(NamedTuple):
+    """A level's full session assembled at another pace (audio_builder/variants.py) and published beside
+    the built tracks by `publish --paces`: its pace and its track ("standard/pace-1.25/full-session.mp3")."""
+
+    pace: float
+    track: Track
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pace": self.pace, **self.track.to_dict()}
+
+
 class Level(NamedTuple):
     name: str
     duration_ms: int
     playlist: str  # relative to the routine folder: "standard/playlist.m3u8"
     tracks: tuple[Track, ...]
     pace: float = 1.0
+    # Only in a published copy of the manifest (publish.py, `--paces`): the other paces uploaded for the
+    # skill's audio version. A build never writes it, and readers from before it ignore the key.
+    paces: tuple[PacedTrack, ...] = ()
 
     @property
     def full(self) -> Track | None:
@@ -160,8 +174,11 @@ class Level(NamedTuple):
         return {PurePosixPath(path).name: path for path in self.listed()}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pace": self.pace, "duration_ms": self.duration_ms, "playlist": self.playlist,
-                "tracks": [t.to_dict() for t in self.tracks]}
+        doc = {"pace": self.pace, "duration_ms": self.duration_ms, "playlist": self.playlist,
+               "tracks": [t.to_dict() for t in self.tracks]}
+        if self.paces:
+            doc["paces"] = [p.to_dict() for p in self.paces]
+        return doc
 
 
 class Manifest(NamedTuple):
@@ -210,4 +227,6 @@ class Manifest(NamedTuple):
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False).encode()
+        # Compact: indented output takes Python's pure-Python encoder, about 20x slower, and a manifest
+        # holds every cue and silence of every track (seconds per rebuild for `serve --watch`).
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()

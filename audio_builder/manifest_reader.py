@@ -21,7 +21,7 @@ from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from .manifest import FORMAT, MANIFEST_NAME, Chapter, Cue, Level, Manifest, ManifestError, Silence, Track
+from .manifest import FORMAT, MANIFEST_NAME, Chapter, Cue, Level, Manifest, ManifestError, PacedTrack, Silence, Track
 
 
 def parse_manifest(raw: bytes | str, source: str = MANIFEST_NAME) -> Manifest:
@@ -199,7 +199,16 @@ def _manifest(doc: _Object) -> Manifest:
 
 def _level(name: str, entry: _Object) -> Level:
     return Level(name=name, duration_ms=entry.count("duration_ms"), playlist=entry.file("playlist"),
-                 tracks=tuple(_track(t) for t in entry.objects("tracks")), pace=entry.number("pace", 1.0))
+                 tracks=tuple(_track(t) for t in entry.objects("tracks")), pace=entry.number("pace", 1.0),
+                 paces=tuple(_paced(t) for t in entry.objects("paces")))
+
+
+def _paced(t: _Object) -> PacedTrack:
+    """One of a published level's other paces (manifest.PacedTrack): a track with its pace."""
+    pace = t.number("pace")
+    if not 0 < pace < 100:
+        raise ManifestError(f"{t.at('pace')}: expected a pace above 0, found {pace!r}")
+    return PacedTrack(pace, _track(t))
 
 
 def _track(t: _Object) -> Track:

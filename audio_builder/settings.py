@@ -19,6 +19,15 @@ class BuildSettings:
     bitrate_kbps: int = 64
     engine_options: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def from_settings_doc(cls, recorded: dict[str, Any]) -> BuildSettings:
+        """The settings that make `recorded` (a manifest's settings_doc) again, so a rebuild with them
+        is up to date or makes only what changed (serve --watch rebuilds each routine as last built)."""
+        options = recorded.get("engine_options") or {}
+        return cls(engine=str(recorded["engine"]), voice=str(recorded["voice"]), rate=float(recorded["rate"]),
+                   sample_rate=int(recorded["sample_rate"]), bitrate_kbps=int(recorded["bitrate_kbps"]),
+                   engine_options=tuple(sorted((str(k), str(v)) for k, v in dict(options).items())))
+
     def make_engine(self):
         from .engines.base import EngineError
         from .engines.registry import available_engines, get_engine

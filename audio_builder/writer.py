@@ -3,8 +3,9 @@ so an interrupted build never leaves a half-written file where a good one was.""
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple, Union
 
 from .mp3 import EncodedPiece, Mp3Format, silence_frames
 from .timeline import Timeline
@@ -28,16 +29,42 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> int:
     return size
 
 
+class SilentRun(NamedTuple):
+    """`frames` generated frames of digital silence in a track's layout."""
+
+    frames: int
+
+
+Segment = Union[bytes, SilentRun]
+
+
+def track_segments(timeline: Timeline, pieces: Mapping[str, EncodedPiece], tag: bytes) -> list[Segment]:
+    """The layout of a track's file: the ID3 tag, then each clip's cue piece or run of silent frames.
+
+    The one recipe for a track's bytes: a build writes it (track_chunks) and the web player slices it
+    for a byte range of a variant assembled on request (variants.py), so both give the same bytes.
+    """
+    segments: list[Segment] = [tag]
+    for clip in timeline.clips:
+        segments.append(pieces[clip.text].data if clip.text is not None else SilentRun(clip.frames))
+    return segments
+
+
+@lru_cache(maxsize=8)  # bytes: shared safely by every track and variant of a format
+def silence_block(fmt: Mp3Format) -> bytes:
+    """_SILENCE_BLOCK_FRAMES silent frames: every run of silence is sliced from this one block."""
+    return silence_frames(_SILENCE_BLOCK_FRAMES, fmt)
+
+
 def track_chunks(timeline: Timeline, pieces: Mapping[str, EncodedPiece], fmt: Mp3Format, tag: bytes) -> Iterable[bytes]:
     """The MP3 file as a stream of byte chunks: the ID3 tag, then cue frames and silent frames."""
-    yield tag
-    block = silence_frames(_SILENCE_BLOCK_FRAMES, fmt)
+    block = silence_block(fmt)
     frame = fmt.frame_bytes
-    for clip in timeline.clips:
-        if clip.text is not None:
-            yield pieces[clip.text].data
+    for segment in track_segments(timeline, pieces, tag):
+        if not isinstance(segment, SilentRun):
+            yield segment
             continue
-        left = clip.frames
+        left = segment.frames
         while left:
             n = min(left, _SILENCE_BLOCK_FRAMES)
             yield block if n == _SILENCE_BLOCK_FRAMES else block[: n * frame]

@@ -3,7 +3,8 @@
 AudioPlayer and PlaybackController requests arrive without a session, so this lives in the user's
 persistent attributes (inside UserState, skill/session_state.py). Besides the offset it keeps the
 chapter's index and title: if the tracks are rebuilt while the user is paused, offsets no longer
-point at the same place, but the chapter can still be found by its title.
+point at the same place, but the chapter can still be found by its title. `pace` is set only for a
+track at another pace than the routine's own (a variant: skill/audio_tracks.py), as in its token.
 """
 from __future__ import annotations
 
@@ -29,13 +30,15 @@ class AudioState:
     chapter_title: str = ""
     loop: bool = False  # "loop on": play the session again when it ends
     counted: bool = False  # this stream's completion is in the history (PlaybackFinished may repeat)
+    pace: float | None = None  # a variant's pace; None: the prebuilt track at the routine's own pace
 
     @property
     def token(self) -> str:
-        return AudioToken(self.routine, self.level, self.recipe, self.seq).encode()
+        return AudioToken(self.routine, self.level, self.recipe, self.seq, self.pace).encode()
 
     def matches(self, token: AudioToken | None) -> bool:
-        """Is `token` this very stream?"""
+        """Is `token` this very stream? (Its recipe tells a variant from the prebuilt track, so a token
+        without the pace, as a queued replay's, is still this stream.)"""
         return (token is not None and token.seq == self.seq and token.routine == self.routine
                 and token.level == self.level and token.recipe == self.recipe)
 
@@ -43,9 +46,12 @@ class AudioState:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"routine": self.routine, "level": self.level, "file": self.file, "recipe": self.recipe,
+        data = {"routine": self.routine, "level": self.level, "file": self.file, "recipe": self.recipe,
                 "seq": self.seq, "offset_ms": self.offset_ms, "status": self.status, "chapter": self.chapter,
                 "chapter_title": self.chapter_title, "loop": self.loop, "counted": self.counted}
+        if self.pace is not None:
+            data["pace"] = self.pace
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> AudioState | None:
@@ -61,7 +67,18 @@ class AudioState:
         return cls(*strings, seq=max(0, seq or 0), offset_ms=max(0, offset or 0),
                    status=status if status in STATUSES else PAUSED, chapter=max(0, chapter or 0),
                    chapter_title=title if isinstance(title, str) else "", loop=data.get("loop") is True,
-                   counted=data.get("counted") is True)
+                   counted=data.get("counted") is True, pace=_pace(data.get("pace")))
+
+
+def _pace(value: Any) -> float | None:
+    # A pace that is not a positive number is the prebuilt track: at worst the stream is found rebuilt.
+    if isinstance(value, bool):
+        return None
+    try:
+        pace = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return pace if 0 < pace < 100 else None
 
 
 def _int(value: Any) -> int | None:

@@ -2,8 +2,9 @@
 
 The audio builder records each routine's tracks in output/<routine>/manifest.json (per level: file,
 duration, recipe, chapters with the routine-graph block each one starts). The skill streams the
-full-session track of the user's level from a public HTTPS base URL (AudioPlayer refuses anything
-else): URL = base + "/" + routine + "/" + file, which is also the layout `back-routine publish` uploads.
+full-session track of the user's level and pace from a public HTTPS base URL (AudioPlayer refuses
+anything else): URL = base + "/" + routine + "/" + file, which is also the layout `back-routine publish`
+uploads and the web player serves under /media.
 
 They are read by the audio builder's one manifest reader (audio_builder/manifest.py: standard library
 only, the one file of the audio builder the Lambda package ships), so the skill's chapters, tracks and
@@ -13,6 +14,13 @@ checks are the web player's and the build's. Where the manifests come from:
   fetched with a short timeout, cached for a minute, and the last good copy kept if a fetch fails,
   because a request must answer within Alexa's 8 s.
 Either way the skill sees exactly the manifest that describes the files it streams.
+
+The user's pace (docs/architecture.md, "Manifest"; audio_builder/paces.py): the prebuilt tracks are at
+the routine's own pace. Another pace is a variant, "standard/pace-1.25/full-session.mp3" beside them:
+- next to the build (`variants`, skill/audio_variants.LocalVariants), any pace of the grid, assembled
+  here for its chapters and by the web player for its bytes, at the same URL;
+- from the published copy, the paces `publish --paces` uploaded, which its manifest lists per level
+  (`Level.paces`); the nearest is chosen, and `Track.approximate` says when it is not the user's.
 """
 from __future__ import annotations
 
@@ -21,22 +29,25 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
-from audio_builder.manifest import MANIFEST_NAME, Chapter, Manifest
+from audio_builder.manifest import MANIFEST_NAME, Chapter, Level, Manifest
 from audio_builder.manifest_reader import load_manifest, parse_manifest
 from audio_builder.manifest import Track as BuiltTrack
 
 from .audio_token import short_recipe
 
-__all__ = ["AudioCatalog", "Chapter", "LocalManifests", "RemoteManifests", "Track", "normalize_public_url",
-           "track_url"]
+__all__ = ["AudioCatalog", "Chapter", "LocalManifests", "NEAR_PACE", "RemoteManifests", "Track", "VariantProvider",
+           "nearest_of", "normalize_public_url", "track_url"]
 
 log = logging.getLogger(__name__)
 
 _ROUTINE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a folder name, never a path
+# A pace this close to the user's is theirs: half a step of the grid (0.05), so the skill's ladder pace
+# 1.56 played at 1.55 is not worth a sentence, and 1.3 played at 1.25 is.
+NEAR_PACE = 0.025
 
 
 @dataclass(frozen=True)
@@ -47,13 +58,25 @@ class Track:
     routine: str
     routine_title: str
     level: str
-    pace: float
+    pace: float  # the track's own pace
     url: str
     built: BuiltTrack
+    variant: bool = False  # at another pace than the routine's own (not the prebuilt track)
+    wanted_pace: float | None = None  # the pace asked for, when one was
 
     @property
     def file(self) -> str:
         return self.built.file
+
+    @property
+    def stream_pace(self) -> float | None:
+        """The pace its stream token names (audio_token): a variant's, None for the prebuilt track."""
+        return self.pace if self.variant else None
+
+    @property
+    def approximate(self) -> bool:
+        """Is this the nearest pace there is as audio rather than the one asked for?"""
+        return self.wanted_pace is not None and abs(self.pace - self.wanted_pace) >= NEAR_PACE
 
     @property
     def recipe(self) -> str:
@@ -89,26 +112,70 @@ class ManifestSource(Protocol):
     def get(self, routine: str) -> Manifest | None: ...
 
 
+class VariantProvider(Protocol):
+    """Full-session tracks at any pace of a grid, made on request (skill/audio_variants.LocalVariants)."""
+
+    def nearest(self, pace: float) -> float: ...
+
+    def full_track(self, manifest: Manifest, level: str, pace: float) -> BuiltTrack | None: ...
+
+
 class AudioCatalog:
-    """Full-session tracks by (routine, level), streamed from `public_url`.
+    """Full-session tracks by (routine, level, pace), streamed from `public_url`.
 
     `public_url` None (or not https) means audio mode is not set up: `track()` always gives None and
-    `configured` is False, so the skill says so and carries on by voice.
+    `configured` is False, so the skill says so and carries on by voice. `variants` (next to the build
+    only) makes any pace of the grid; without it the paces are the ones the manifest lists.
     """
 
-    def __init__(self, public_url: str | None, manifests: ManifestSource | None):
+    def __init__(self, public_url: str | None, manifests: ManifestSource | None,
+                 variants: VariantProvider | None = None):
         self.public_url = normalize_public_url(public_url)
         self.manifests = manifests
+        self.variants = variants
 
     @property
     def configured(self) -> bool:
         return self.public_url is not None and self.manifests is not None
 
-    def track(self, routine: str, level: str) -> Track | None:
+    def track(self, routine: str, level: str, pace: float | None = None) -> Track | None:
+        """The full session of `routine` at `level` and at `pace` (the routine graph's pace; None: the
+        routine's own), or at the nearest pace there is; None when the level is not built."""
         if not self.configured or not _ROUTINE_ID.match(routine):
             return None
         manifest = self.manifests.get(routine)
-        return _full_track(manifest, routine, level, self.public_url) if manifest is not None else None
+        if manifest is None:
+            return None
+        prebuilt = _full_track(manifest, routine, level, self.public_url)
+        entry = manifest.levels.get(level)
+        if prebuilt is None or pace is None:
+            return prebuilt
+        chosen, built = self._variant(manifest, entry, pace)
+        if built is None or built.duration_ms <= 0 or not built.chapters:
+            return replace(prebuilt, wanted_pace=pace)
+        return Track(routine=routine, routine_title=prebuilt.routine_title, level=level, pace=chosen,
+                     url=track_url(self.public_url, routine, built.file, short_recipe(built.recipe)), built=built,
+                     variant=True, wanted_pace=pace)
+
+    def _variant(self, manifest: Manifest, entry: Level, pace: float) -> tuple[float, BuiltTrack | None]:
+        """The pace to play for `pace` and its track; None for the prebuilt one."""
+        if self.variants is not None:
+            # The routine's own pace may be off the grid (1.13): then it is the prebuilt track's.
+            chosen, _ = nearest_of(pace, [(entry.pace, None), (self.variants.nearest(pace), None)])
+            if _same(chosen, entry.pace):
+                return entry.pace, None
+            return chosen, self.variants.full_track(manifest, entry.name, chosen)
+        return nearest_of(pace, [(entry.pace, None), *((p.pace, p.track) for p in entry.paces)])
+
+
+def nearest_of(pace: float, choices: Iterable[tuple[float, BuiltTrack | None]]) -> tuple[float, BuiltTrack | None]:
+    """The choice whose pace is nearest to `pace`; of two as near, the slower (as paces.nearest_pace):
+    holding a little longer is safer than rushing."""
+    return min(choices, key=lambda choice: (abs(choice[0] - pace), -choice[0]))
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) < 1e-6
 
 
 def normalize_public_url(url: str | None) -> str | None:

@@ -43,10 +43,15 @@ routines_option = click.option(
 @click.option("--dynamodb-table", envvar="BACK_ROUTINE_DYNAMODB_TABLE", default=None,
               help="DynamoDB table for --persistence dynamodb (region from $AWS_REGION).")
 @click.option("--create-table", is_flag=True, help="Create the DynamoDB table if it does not exist.")
+@click.option("--watch", is_flag=True, help="For authors: rebuild on every save of a routine file, and an open "
+              "player page plays the new track from where it was (or shows why the save did not build).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Cue cache folder the builds use (default: the user cache folder).")
 @routines_option
 def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no_verify: bool, dev: bool,
           trust_roots: Path | None, cert_files: tuple[str, ...], routines_path: Path | None, output_dir: Path,
-          public_url: str | None, persistence: str, dynamodb_table: str | None, create_table: bool) -> None:
+          public_url: str | None, persistence: str, dynamodb_table: str | None, create_table: bool,
+          watch: bool, cache_dir: Path | None) -> None:
     """Run the Alexa skill as a web service: POST /alexa, GET /healthz; and the web player at /."""
     from .serve import make_app, parse_cert_files, serve as run_waitress
 
@@ -64,16 +69,25 @@ def serve(host: str, port: int, workers: int, db: Path, skill_id: str | None, no
         raise click.BadParameter(str(exc), param_hint="--cert-file") from None
     from .config import ConfigError
 
+    if watch and dev:
+        raise click.UsageError("--watch cannot run with --dev: Flask's reloader would start a second rebuilder; "
+                               "leave out --dev")
     folder, warning = routines_or_installed(routines_path)
     if warning:
         click.secho("!" * 78 + f"\n!!! {warning}\n" + "!" * 78, fg="yellow", bold=True, err=True)
     try:
         app = make_app(folder, db, skill_id=skill_id, verify=not no_verify,
                        trust_roots=trust_roots, cert_files=files, output_dir=output_dir, public_url=public_url,
-                       persistence=persistence, dynamodb_table=dynamodb_table, create_table=create_table)
+                       persistence=persistence, dynamodb_table=dynamodb_table, create_table=create_table,
+                       cache_dir=cache_dir)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    if dev:
+    if watch:
+        from web_player.live_watch import attach_rebuilder
+
+        with attach_rebuilder(app, folder, output_dir, cache_dir).running():
+            run_waitress(app, host, port, workers)
+    elif dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
     else:
         run_waitress(app, host, port, workers)

@@ -69,13 +69,15 @@ def make_app(routines_dir: str | os.PathLike[str], db: str | os.PathLike[str], *
              cert_files: Mapping[str, Path] | None = None,
              output_dir: str | os.PathLike[str] | None = None,
              public_url: str | None = None, persistence: str = SQLITE, dynamodb_table: str | None = None,
-             create_table: bool = False) -> Flask:
+             create_table: bool = False, cache_dir: str | os.PathLike[str] | None = None) -> Flask:
     """The Flask app serving the skill at POST /alexa (and /healthz), and the web player over
     `output_dir` (the builds) at / when one is given.
 
     `public_url` (https) turns on the skill's audio version, streaming the tracks in `output_dir`
     as published under that URL; `persistence` chooses where progress is kept (SQLite file `db`, or
-    the DynamoDB table `dynamodb_table`). Raises ConfigError when that cannot work."""
+    the DynamoDB table `dynamodb_table`). The web player also plays the routines in `routines_dir` at
+    other paces, from the cue cache `cache_dir` the builds used (default: the build's default). Raises
+    ConfigError when that cannot work."""
     if skill_id is None:
         log.warning("no skill id (--skill-id or $%s): requests for ANY skill are accepted; set it before "
                     "exposing the server", SKILL_ID_ENV)
@@ -87,13 +89,20 @@ def make_app(routines_dir: str | os.PathLike[str], db: str | os.PathLike[str], *
     audio = make_audio(config)
     if not audio.configured:
         log.info("no public audio URL (--public-url or $BACK_ROUTINE_PUBLIC_URL): the skill guides by voice only")
+    elif output_dir is not None:
+        # The web player below assembles any pace at /media; the skill streams it there, at the user's pace.
+        from audio_builder.cue_cache import default_cache_dir
+
+        from .audio_variants import LocalVariants
+
+        audio.variants = LocalVariants(routines_dir, cache_dir if cache_dir is not None else default_cache_dir())
     skill = build_skill(routines_dir, adapter, audio=audio)
     verifier = make_verifier(skill_id, trust_roots, cert_files) if verify else None
     app = create_app(skill, verifier)
     if output_dir is not None:
         from web_player import create_blueprint
 
-        app.register_blueprint(create_blueprint(output_dir))
+        app.register_blueprint(create_blueprint(output_dir, routines_dir=routines_dir, cache_dir=cache_dir))
     return app
 
 

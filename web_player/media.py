@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
@@ -21,7 +21,8 @@ from werkzeug.http import http_date
 
 from .ranges import RangeNotSatisfiable, parse_range
 
-__all__ = ["CONTENT_TYPES", "IMMUTABLE", "REVALIDATE", "NotServable", "content_type", "file_version", "send_media"]
+__all__ = ["CONTENT_TYPES", "IMMUTABLE", "REVALIDATE", "NotServable", "content_type", "file_version", "send_body",
+           "send_media"]
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -59,39 +60,51 @@ def send_media(path: Path, request: Request, *, download_name: str | None = None
     try:
         st = os.fstat(handle.fileno())
         version = file_version(st)
-        etag = f'"{version}"'
-        headers = {
-            "Content-Type": kind,
-            "Accept-Ranges": "bytes",
-            "ETag": etag,
-            "Last-Modified": http_date(int(st.st_mtime)),
-            "Cache-Control": IMMUTABLE if request.args.get("v") == version else REVALIDATE,
-            "X-Content-Type-Options": "nosniff",
-        }
-        if download_name:
-            headers["Content-Disposition"] = _attachment(download_name)
-        if _not_modified(request, etag, int(st.st_mtime)):
-            handle.close()
-            return Response(status=304, headers=headers)
-        size = st.st_size
-        try:
-            wanted = parse_range(request.headers.get("Range"), size) if _range_applies(request, etag, int(st.st_mtime)) else None
-        except RangeNotSatisfiable as exc:
-            handle.close()
-            headers["Content-Range"] = exc.content_range
-            headers["Content-Type"] = "text/plain; charset=utf-8"
-            return Response("Range not satisfiable\n", status=416, headers=headers)
-        start, length, status = (0, size, 200) if wanted is None else (wanted.start, wanted.length, 206)
-        if wanted is not None:
-            headers["Content-Range"] = wanted.content_range(size)
-        headers["Content-Length"] = str(length)
-        response = Response(_read(handle, start, length), status=status, headers=headers, direct_passthrough=True)
+
+        def read(start: int, length: int) -> Iterator[bytes]:
+            return _read(handle, start, length)
+
+        response = send_body(request, kind=kind, size=st.st_size, version=version, mtime=int(st.st_mtime),
+                             read=read, download_name=download_name)
     except BaseException:
         handle.close()
         raise
-    # Also closes the file when the body is never read (HEAD, client gone before the first chunk).
+    # Also closes the file when the body is never read (HEAD, 304, 416, client gone before the first chunk).
     response.call_on_close(handle.close)
     return response
+
+
+def send_body(request: Request, *, kind: str, size: int, version: str, mtime: int | None,
+              read: Callable[[int, int], Iterable[bytes]], download_name: str | None = None) -> Response:
+    """The response to a GET or HEAD of a body of `size` bytes whose bytes [start, start + length) are
+    `read(start, length)`: the whole body, a range (206), 416, or 304. `version` is its strong ETag's
+    value (and the `?v=` that may be cached for a year); `mtime` its Last-Modified, if it has one. For
+    a built file (send_media) and a variant assembled on request (variant_views.py) alike."""
+    etag = f'"{version}"'
+    headers = {
+        "Content-Type": kind,
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE if request.args.get("v") == version else REVALIDATE,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if mtime is not None:
+        headers["Last-Modified"] = http_date(mtime)
+    if download_name:
+        headers["Content-Disposition"] = _attachment(download_name)
+    if _not_modified(request, etag, mtime):
+        return Response(status=304, headers=headers)
+    try:
+        wanted = parse_range(request.headers.get("Range"), size) if _range_applies(request, etag, mtime) else None
+    except RangeNotSatisfiable as exc:
+        headers["Content-Range"] = exc.content_range
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+        return Response("Range not satisfiable\n", status=416, headers=headers)
+    start, length, status = (0, size, 200) if wanted is None else (wanted.start, wanted.length, 206)
+    if wanted is not None:
+        headers["Content-Range"] = wanted.content_range(size)
+    headers["Content-Length"] = str(length)
+    return Response(read(start, length), status=status, headers=headers, direct_passthrough=True)
 
 
 def _open_regular(path: Path) -> BinaryIO:
@@ -108,23 +121,24 @@ def _open_regular(path: Path) -> BinaryIO:
     return handle
 
 
-def _not_modified(request: Request, etag: str, mtime: int) -> bool:
+def _not_modified(request: Request, etag: str, mtime: int | None) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     if request.if_none_match:  # when present it decides alone (RFC 9110 13.2.2)
         return request.if_none_match.contains_weak(etag.strip('"'))
     since = request.if_modified_since
-    return since is not None and mtime <= int(since.timestamp())
+    return since is not None and mtime is not None and mtime <= int(since.timestamp())
 
 
-def _range_applies(request: Request, etag: str, mtime: int) -> bool:
-    """If-Range: honour the Range only if the client's copy is the current one; else send it all."""
+def _range_applies(request: Request, etag: str, mtime: int | None) -> bool:
+    """If-Range: honour the Range only if the client's copy is the current one; else send it all (a
+    date never matches a body without a Last-Modified)."""
     if "If-Range" not in request.headers:
         return True
     validator = request.if_range
     if validator.etag is not None:
         return f'"{validator.etag}"' == etag and not request.headers["If-Range"].lstrip().startswith("W/")
-    return validator.date is not None and int(validator.date.timestamp()) == mtime
+    return validator.date is not None and mtime is not None and int(validator.date.timestamp()) == mtime
 
 
 def _read(handle: BinaryIO, start: int, length: int) -> Iterator[bytes]:

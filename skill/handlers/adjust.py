@@ -5,6 +5,9 @@ A change applies from the next chunk on: the part just heard is not replayed on 
 
 The four intents are one handler, `AdjustHandler`; each intent's class only names its intent and its
 `Adjustment` (which setting moves which way, and what is said).
+
+While the audio version is in charge the change is heard at once: the stream goes on from the same
+step in the track at the new pace or level (audio.audio_adjusted), after a short sentence.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from routine_graph.words import number_words
 
 from ..routines import Course, faster, levels_easiest_first, slower
 from ..speech import esc
+from .audio import REPROMPT_AUDIO, audio_adjusted
+from .audio_flow import audio_in_charge, playing_now, respond
 from .base import IntentHandler, Turn
 from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines
 
@@ -50,7 +55,12 @@ class AdjustHandler(IntentHandler):
             pace = row.pace_step(course.graph.pace)
         else:
             level = _next_level(turn, course, row.level_step)
+        listening = audio_in_charge(turn.handler_input)
         if pace is None and level is None:
+            if listening and playing_now(turn.handler_input):
+                return respond(turn, None, row.at_limit)  # the stream carries on
+            if listening:
+                return turn.reply(f"{row.at_limit} Say resume to carry on listening.", REPROMPT_AUDIO)
             return turn.reply(f"{row.at_limit} {go_on}", reprompt)
         if pace is not None:
             turn.state.pace = pace
@@ -59,6 +69,8 @@ class AdjustHandler(IntentHandler):
         new_course = turn.refresh_course()
         _keep_place(turn, new_course)
         said = row.changed if pace is not None else _level_changed(new_course, level, row.level_step)
+        if listening:
+            return audio_adjusted(turn, said)
         return turn.reply(f"{said} {go_on}", reprompt)
 
 

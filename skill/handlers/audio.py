@@ -17,8 +17,8 @@ from ..durations import track_seconds_left
 from ..routines import Course
 from ..session_state import MODE_AUDIO, MODE_VOICE, QUESTION_RESUME_AUDIO
 from ..speech import esc
-from .audio_flow import (NEXT, PREVIOUS, audio_in_charge, current_spot, current_track, halt, note_sentence, playing_now,
-                         respond, start_stream, step_chapter, stop_stream)
+from .audio_flow import (NEXT, PREVIOUS, audio_in_charge, current_spot, current_track, halt, in_stream, note_sentence,
+                         playing_now, respond, start_stream, step_chapter, stop_stream)
 from .base import IntentHandler, Turn
 from .flow import minutes_phrase, no_routines, play, resume_target, start_run, where_phrase
 from .routine import routine_named, switch_routine, unknown_routine
@@ -48,36 +48,75 @@ class PlayAudioHandler(IntentHandler):
         if track is None:
             return voice_instead(turn, course, why_not)
         audio = state.audio
-        # The user's last choice was this stream, not yet finished: carry on with it. (After the
-        # voice guide was used, its place is the newer one.)
+        nearest = nearest_pace_sentence(track)
+        # The user's last choice was this stream, not yet finished: carry on with it (at the same step,
+        # if their pace changed since). After the voice guide was used, its place is the newer one.
         if audio is not None and state.mode == MODE_AUDIO and audio.status != FINISHED \
                 and (audio.routine, audio.level) == (track.routine, track.level):
             spot = current_spot(turn, track)
             lead = note_sentence(spot) or f"Carrying on with the audio version, at {esc(spot.chapter.title)}."
-            return start_stream(turn, track, rewound(spot), spot.chapter, lead)
+            return start_stream(turn, track, rewound(spot), spot.chapter, _sentences(nearest, lead))
         if state.in_progress and not turn.routine_changed:
             block, _ = resume_target(course, state.place)
             chapter = track.chapter_for_block(block)
-            return start_stream(turn, track, chapter.start_ms, chapter,
-                                f"Here's the audio version, from {esc(chapter.title)}. Say pause at any time.")
+            return start_stream(turn, track, chapter.start_ms, chapter, _sentences(
+                f"Here's the audio version, from {esc(chapter.title)}.", nearest, "Say pause at any time."))
         first = track.chapters[0]
-        return start_stream(turn, track, 0, first,
-                            f"Here's the audio version of {esc(track.routine_title)}. It takes "
-                            f"{minutes_phrase(track_seconds_left(track))}. Say pause at any time.")
+        return start_stream(turn, track, 0, first, _sentences(
+            f"Here's the audio version of {esc(track.routine_title)}. It takes "
+            f"{minutes_phrase(track_seconds_left(track))}.", nearest, "Say pause at any time."))
 
 
 def available_track(turn: Turn, course: Course) -> tuple[Track | None, str]:
-    """The full-session track for the user's routine and level, or why it cannot play (one sentence)."""
+    """The full-session track for the user's routine, level and pace (or the nearest pace there is as
+    audio), or why it cannot play (one sentence)."""
     if not turn.supports("AudioPlayer"):
         return None, "This device can't play the audio version, so I'll guide you by voice."
     if not turn.deps.audio.configured:
         return None, "The audio version isn't set up for this skill yet, so I'll guide you by voice."
     graph = course.graph
-    track = turn.deps.audio.track(graph.routine_id, graph.level)
+    track = turn.deps.audio.track(graph.routine_id, graph.level, graph.pace)
     if track is None:
         return None, (f"The audio version of {esc(graph.title)} at the {esc(graph.level)} level hasn't been built yet, "
                       "so I'll guide you by voice.")
     return track, ""
+
+
+def nearest_pace_sentence(track: Track) -> str:
+    """When the track is not at the user's pace (only some paces are published): which it is."""
+    if not track.approximate:
+        return ""
+    wanted = track.wanted_pace
+    how = "faster" if track.pace < wanted else "slower"
+    how = f"a little {how}" if abs(track.pace - wanted) <= 0.3 else how
+    return f"The nearest pace I have as audio is {_pace(track.pace)}, {how} than your {_pace(wanted)}."
+
+
+def _pace(pace: float) -> str:
+    return f"{round(pace, 2):g}"
+
+
+def _sentences(*parts: str) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def audio_adjusted(turn: Turn, said: str) -> Response:
+    """After "slower", "faster", "easier" or "harder" while the audio is in charge: the same step of
+    the track at the new setting, saying briefly what changed. A paused stream stays paused (resume
+    then plays the new track from there); a finished one is not started again."""
+    track = current_track(turn)
+    if track is None:
+        return resume_audio(turn, said)
+    lead = _sentences(said, nearest_pace_sentence(track))
+    if turn.state.audio.status == FINISHED:
+        return turn.reply(f"{lead} Say start over to hear the audio version again.",
+                          "Say start over to hear it again, or stop to finish.")
+    if not playing_now(turn.handler_input):
+        return turn.reply(f"{lead} Say resume to carry on listening.", REPROMPT_AUDIO)
+    if in_stream(turn, track):  # no other pace as audio: the stream carries on as it is
+        return respond(turn, None, lead)
+    spot = current_spot(turn, track)
+    return start_stream(turn, track, spot.offset_ms, spot.chapter, _sentences(lead, note_sentence(spot)))
 
 
 def voice_instead(turn: Turn, course: Course, sentence: str) -> Response:

@@ -7,6 +7,11 @@ can stop listening and say "start" to carry on by voice from the same set, or th
 
 Replies: in a session (intents) a short sentence may go with the directive and the session ends, as
 Alexa requires with Play; without one (events, hardware buttons) only AudioPlayer directives.
+
+Two tracks matter: the stream's own (`stream_track`: the routine, level and pace its token names),
+which Alexa's reports are about, and the one the user should hear next (`current_track`: the stream's
+routine at the user's level and pace now). They differ after "slower", "harder" and the like; then
+`current_spot` carries the stream's place over to the same step of the other (skill/variant_place.py).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from ..audio_token import AudioToken
 from ..audio_tracks import Chapter, Track
 from ..session_state import MODE_AUDIO, MODE_VOICE, Place, UserState, iso
 from ..speech import esc
+from ..variant_place import same_place
 from .base import STATE_KEY, Turn, device_supports
 
 FAILED_NOTICE = "The audio version stopped because it couldn't be played, so let's carry on by voice."
@@ -67,7 +73,7 @@ def start_stream(turn: Turn, track: Track, offset_ms: int, chapter: Chapter, spe
     previous = state.audio
     audio = AudioState(track.routine, track.level, track.file, track.recipe, seq=(previous.seq + 1) if previous else 1,
                        offset_ms=int(offset_ms), status=PLAYING, chapter=chapter.index, chapter_title=chapter.title,
-                       loop=previous.loop if previous else False)
+                       loop=previous.loop if previous else False, pace=track.stream_pace)
     state.audio, state.mode, state.routine = audio, MODE_AUDIO, track.routine
     state.clear_question()
     if state.run_started is None or (state.place is not None and state.place.finished):
@@ -139,13 +145,44 @@ def step_chapter(turn: Turn, track: Track, step: int, *, at_end: str | None = No
 
 
 def current_track(turn: Turn) -> Track | None:
+    """The track to play on with: the stream's routine at the user's level and pace now (the stream's
+    own track when that is not built, or the user has since chosen another routine)."""
     audio = turn.state.audio
-    return turn.deps.audio.track(audio.routine, audio.level) if audio is not None else None
+    if audio is None:
+        return None
+    course = turn.course() if turn.state.routine == audio.routine else None
+    if course is not None:
+        graph = course.graph
+        track = turn.deps.audio.track(graph.routine_id, graph.level, graph.pace)
+        if track is not None:
+            return track
+    return stream_track(turn, audio)
+
+
+def stream_track(turn: Turn, audio: AudioState | None = None) -> Track | None:
+    """The track of the stream `audio` (default: the user's), as its token names it."""
+    audio = audio or turn.state.audio
+    return turn.deps.audio.track(audio.routine, audio.level, audio.pace) if audio is not None else None
 
 
 def current_spot(turn: Turn, track: Track) -> Spot:
+    """Where in `track` the user's stream is: its offset, or in another variant of the stream's track
+    (the user changed pace or level since), the same step there."""
     audio = turn.state.audio
-    return locate(track, audio, current_offset(audio, player_report(turn.handler_input.request_envelope)))
+    offset = current_offset(audio, player_report(turn.handler_input.request_envelope))
+    if track.file != audio.file and track.routine == audio.routine:
+        stream = stream_track(turn, audio)
+        if stream is not None and stream.file == audio.file and stream.recipe == audio.recipe \
+                and offset < stream.duration_ms:
+            mapped = same_place(stream.built, track.built, offset)
+            return Spot(mapped, track.chapter_at(mapped))
+    return locate(track, audio, offset)
+
+
+def in_stream(turn: Turn, track: Track) -> bool:
+    """Is `track` the very track the user's stream is playing (same file, same build)?"""
+    audio = turn.state.audio
+    return audio is not None and (audio.file, audio.recipe) == (track.file, track.recipe)
 
 
 def note_sentence(spot: Spot) -> str:
@@ -176,15 +213,19 @@ def observe(turn: Turn, token_text: object, offset_ms: object, status: str) -> A
     if previous is not None and token.seq < previous.seq:
         return None  # a late event about a replaced stream
     offset = offset_ms if isinstance(offset_ms, int) and offset_ms >= 0 else (previous.offset_ms if previous else 0)
+    pace = token.pace
+    if pace is None and previous is not None and previous.recipe == token.recipe \
+            and (previous.routine, previous.level) == (token.routine, token.level):
+        pace = previous.pace  # a queued replay ("loop on") of the same track names no pace: it is the same one
     if previous is not None and previous.seq == token.seq and (previous.routine, previous.level) == (token.routine, token.level):
         base = previous
     else:
-        track = turn.deps.audio.track(token.routine, token.level)
+        track = turn.deps.audio.track(token.routine, token.level, pace)
         file = track.file if track is not None else (previous.file if previous is not None else None)
         if not file:
             return None
         base = AudioState(token.routine, token.level, file, token.recipe, token.seq,
-                          loop=previous.loop if previous is not None else False)
+                          loop=previous.loop if previous is not None else False, pace=pace)
         # A newer stream than we know of: its Play was sent but not saved. The user is listening.
         state.routine, state.mode = token.routine, MODE_AUDIO
     audio = _at(turn, base.moved(recipe=token.recipe, seq=token.seq), offset, status)
@@ -200,7 +241,7 @@ def finished(turn: Turn, token_text: object, offset_ms: object) -> None:
     audio = observe(turn, token_text, offset_ms, FINISHED)
     if audio is None:
         return
-    track = turn.deps.audio.track(audio.routine, audio.level)
+    track = stream_track(turn, audio)
     if not audio.counted:
         pace = track.pace if track is not None else (state.pace or 1.0)
         state.record_completion(audio.routine, audio.level, pace, turn.now())
@@ -225,7 +266,7 @@ def failed(turn: Turn, token_text: object, offset_ms: object, error: str) -> Non
 
 def _at(turn: Turn, audio: AudioState, offset_ms: int, status: str) -> AudioState:
     """`audio` at `offset_ms`, with the chapter there (kept as it was if the track has changed)."""
-    track = turn.deps.audio.track(audio.routine, audio.level)
+    track = stream_track(turn, audio)
     chapter, title = audio.chapter, audio.chapter_title
     if track is not None and track.recipe == audio.recipe and track.file == audio.file:
         found = track.chapter_at(min(offset_ms, max(0, track.duration_ms - 1)))
@@ -236,7 +277,7 @@ def _at(turn: Turn, audio: AudioState, offset_ms: int, status: str) -> AudioStat
 def _follow_with_place(state: UserState, chapter: Chapter | None, turn: Turn | None = None) -> None:
     """Move the voice place to the start of the routine block the audio is in."""
     if chapter is None and turn is not None and state.audio is not None:
-        track = turn.deps.audio.track(state.audio.routine, state.audio.level)
+        track = stream_track(turn, state.audio)
         if track is None or track.recipe != state.audio.recipe:
             return
         chapter = track.chapters[min(state.audio.chapter, len(track.chapters) - 1)]
@@ -246,6 +287,6 @@ def _follow_with_place(state: UserState, chapter: Chapter | None, turn: Turn | N
 
 __all__ = [
     "FAILED", "FINISHED", "NEXT", "PAUSED", "PLAYING", "PREVIOUS", "audio_in_charge", "current_spot", "current_track",
-    "failed", "finished", "halt", "leave_audio", "note_sentence", "observe", "playing_now", "respond", "start_stream",
-    "step_chapter", "stop_stream",
+    "failed", "finished", "halt", "in_stream", "leave_audio", "note_sentence", "observe", "playing_now", "respond",
+    "start_stream", "step_chapter", "stop_stream", "stream_track",
 ]

@@ -10,15 +10,28 @@
 
   localizeTimes();
   var audio = document.getElementById("player-audio");
+  choosePaceOnChange(audio);
   if (!audio) return;
 
-  var chapters = Array.prototype.map.call(document.querySelectorAll("[data-chapter-start]"), function (button) {
-    return {
-      start: Number(button.getAttribute("data-chapter-start")) / 1000,
-      title: button.getAttribute("data-chapter-title"),
-      button: button
-    };
+  var chapters = readChapters();
+  // serve --watch swaps in a rebuilt track and rewrites the chapter buttons (live.js): read them again,
+  // or a click would seek to where the chapter was before the edit.
+  audio.addEventListener("back-routine:rebuilt", function () {
+    chapters.forEach(function (chapter) { chapter.button.removeAttribute("aria-current"); });
+    chapters = readChapters();
+    current = -1;
+    showChapter(chapterAt(audio.currentTime));
   });
+
+  function readChapters() {
+    return Array.prototype.map.call(document.querySelectorAll("[data-chapter-start]"), function (button) {
+      return {
+        start: Number(button.getAttribute("data-chapter-start")) / 1000,
+        title: button.getAttribute("data-chapter-title"),
+        button: button
+      };
+    });
+  }
   var chapterNow = document.getElementById("chapter-now");
   var caption = document.getElementById("caption");
   var toggle = document.querySelector('[data-action="toggle"]');
@@ -70,8 +83,8 @@
     if (started && started.catch) started.catch(function () { /* blocked or interrupted: the user can press play */ });
   }
 
-  chapters.forEach(function (chapter) {
-    chapter.button.addEventListener("click", function () { seek(chapter.start, true); });
+  chapters.forEach(function (chapter, i) {
+    chapter.button.addEventListener("click", function () { seek(chapters[i].start, true); });
   });
 
   var actions = {
@@ -131,6 +144,13 @@
   }
 
   function restorePosition() {
+    // Arriving from a pace change (see the pace choice below): start at the chapter that was playing,
+    // which the slower or quicker track has too, at its own time.
+    var at = parseInt(new URLSearchParams(location.search).get("at"), 10);
+    if (at >= 0 && at < chapters.length && audio.currentTime <= 1) {
+      seek(chapters[at].start, false);
+      return;
+    }
     var saved = NaN;
     try { saved = parseFloat(localStorage.getItem(storageKey)); } catch (e) { /* no storage */ }
     if (!(saved > 5 && saved < audio.duration - 5) || audio.currentTime > 1) return;
@@ -197,6 +217,30 @@
     var s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     var mm = h ? String(m).padStart(2, "0") : String(m);
     return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
+  }
+
+  function choosePaceOnChange(audio) {
+    // The pace list plays the chosen pace at once; without this script its button does the same.
+    var select = document.getElementById("pace-select");
+    if (!select) return;
+    select.addEventListener("change", function () {
+      var form = select.form;
+      var playing = audio && audio.currentTime > 1 ? chapterIndexAt(audio.currentTime) : -1;
+      if (playing >= 0) {
+        var at = document.createElement("input");
+        at.type = "hidden"; at.name = "at"; at.value = String(playing);
+        form.appendChild(at);
+      }
+      form.submit();
+    });
+  }
+
+  function chapterIndexAt(seconds) {
+    var buttons = document.querySelectorAll("[data-chapter-start]"), found = -1;
+    for (var i = 0; i < buttons.length; i++) {
+      if (seconds + 0.05 >= Number(buttons[i].getAttribute("data-chapter-start")) / 1000) found = i;
+    }
+    return found;
   }
 
   function localizeTimes() {
