@@ -10,7 +10,13 @@ on the same 2 cores):
   2. closed loop: 32 clients each sending its next request as soon as the last one is answered.
 Then the server's memory (RSS and peak RSS). Targets: open-loop p99 < 50 ms; closed loop >= 500 req/s.
 
+Two request mixes, run interleaved on the same server so both see the same machine load: users who
+turned the pain check-in off (the skill as it was before the check-in) and users who answer it
+("about a four" after start). Each round runs both phases for one mix, then for the other; the
+summary compares the medians over the rounds (target: the check-in within 10% of without it).
+
 Usage: python scripts/bench_skill.py [--rate 200] [--seconds 10] [--clients 32] [--workers 8]
+                                     [--checkin both|off|on] [--rounds 2]
 """
 from __future__ import annotations
 
@@ -53,16 +59,22 @@ SCRIPT = [
     ("intent", "AMAZON.HelpIntent", {}),
     ("intent", "AMAZON.NextIntent", {}),
 ]
+# The same evening with the check-in answered: "how is your back today?" - "about a four" - and
+# "how am I doing" (the progress summary over the user's history) in place of one question.
+SCRIPT_CHECKIN = [*SCRIPT[:2], ("intent", "RatingIntent", {"rating": "4"}), *SCRIPT[2:14],
+                  ("intent", "HowAmIDoingIntent", {}), SCRIPT[15]]
+MIXES = {"off": SCRIPT, "on": SCRIPT_CHECKIN}
 
 
-def signed_pool(users: int, port: int) -> list[bytes]:
+def signed_pool(users: int, port: int, mix: str = "off") -> list[bytes]:
     """Raw HTTP requests, each signed now (the verifier accepts timestamps within 150 s)."""
     identity = pki().good
     pool = []
+    script = MIXES[mix]
     for u in range(users):
-        user = f"amzn1.ask.account.BENCH{u:04d}"
-        session = f"amzn1.echo-api.session.bench-{u}"
-        for n, (kind, intent, slots) in enumerate(SCRIPT):
+        user = f"amzn1.ask.account.BENCH{mix.upper()}{u:04d}"
+        session = f"amzn1.echo-api.session.bench-{mix}-{u}"
+        for n, (kind, intent, slots) in enumerate(script):
             envelope = make_envelope(intent=intent, slots=slots or None, user_id=user, session_id=session,
                                      new_session=n == 0) if kind == "intent" else \
                 make_envelope(user_id=user, session_id=session)
@@ -74,8 +86,30 @@ def signed_pool(users: int, port: int) -> list[bytes]:
     # Interleave users as a real load would, keeping each user's own order.
     order = [[] for _ in range(users)]
     for i, request in enumerate(pool):
-        order[i // len(SCRIPT)].append(request)
-    return [order[u][n] for n in range(len(SCRIPT)) for u in range(users)]
+        order[i // len(script)].append(request)
+    return [order[u][n] for n in range(len(script)) for u in range(users)]
+
+
+def checkin_off_pool(users: int, port: int) -> list[bytes]:
+    """Each "off" user says "turn off the check-in" once, before anything is measured."""
+    identity = pki().good
+    pool = []
+    for u in range(users):
+        body = encode(make_envelope(intent="CheckInOffIntent", user_id=f"amzn1.ask.account.BENCHOFF{u:04d}",
+                                    session_id=f"amzn1.echo-api.session.bench-off-setup-{u}", new_session=True))
+        headers = {"Host": f"127.0.0.1:{port}", "Content-Type": "application/json",
+                   "Content-Length": str(len(body)), **identity.sign(body, legacy_sha1=False)}
+        pool.append(("POST /alexa HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+                    .encode("ascii") + body)
+    return pool
+
+
+async def send_each(port: int, pool: list[bytes]) -> int:
+    """Send every request once, in order, on one connection; the number of errors."""
+    connection = await Connection.open(port)
+    errors = sum([await connection.send(request) != 200 for request in pool])
+    connection.close()
+    return errors
 
 
 class Connection:
@@ -201,11 +235,36 @@ def start_server(tmp: Path, port: int, workers: int) -> subprocess.Popen:
         time.sleep(0.1)
 
 
-def report(name: str, latencies: list[float], errors: int, elapsed: float) -> None:
+def report(name: str, latencies: list[float], errors: int, elapsed: float) -> tuple[float, float]:
+    """Print one phase; (req/s, p99 ms)."""
     ms = [x * 1000 for x in latencies]
     print(f"{name}: {len(ms)} requests in {elapsed:.1f} s = {len(ms) / elapsed:.0f} req/s; "
           f"latency p50 {percentile(ms, 50):.1f} ms, p90 {percentile(ms, 90):.1f} ms, "
           f"p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms; errors (non-200 or apology): {errors}")
+    return len(ms) / elapsed, percentile(ms, 99)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def summarise(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
+    """Medians over the rounds per mix, and the check-in's cost relative to without it."""
+    figures = {}
+    for mix, phases in results.items():
+        open_p99 = median([p99 for _, p99 in phases["open"]])
+        closed_rate = median([rate for rate, _ in phases["closed"]])
+        closed_p99 = median([p99 for _, p99 in phases["closed"]])
+        figures[mix] = (open_p99, closed_rate, closed_p99)
+        print(f"check-in {mix} (median of {len(phases['open'])} rounds): open-loop p99 {open_p99:.1f} ms; "
+              f"closed loop {closed_rate:.0f} req/s, p99 {closed_p99:.1f} ms")
+    if {"off", "on"} <= figures.keys():
+        off, on = figures["off"], figures["on"]
+        print(f"check-in on vs off: closed-loop req/s {100 * (on[1] / off[1] - 1):+.1f}%, "
+              f"closed-loop p99 {100 * (on[2] / off[2] - 1):+.1f}%, open-loop p99 {100 * (on[0] / off[0] - 1):+.1f}% "
+              "(target: throughput within 10%)")
 
 
 def main() -> None:
@@ -215,7 +274,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="closed-loop concurrent clients")
     parser.add_argument("--workers", type=int, default=8, help="waitress threads of the server")
     parser.add_argument("--users", type=int, default=40, help="distinct users in the request mix")
+    parser.add_argument("--checkin", choices=("both", "off", "on"), default="both",
+                        help="request mix: users with the pain check-in off, answering it, or both interleaved")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of (open loop, closed loop) for each mix")
     args = parser.parse_args()
+    mixes = ("off", "on") if args.checkin == "both" else (args.checkin,)
+    rounds = max(1, min(args.rounds, 10))
     seconds = min(args.seconds, 60.0)  # bounded: every phase must also fit the 150 s timestamp window
     rate = min(args.rate, 5000.0)
 
@@ -226,15 +290,25 @@ def main() -> None:
         try:
             print(f"server: back-routine serve (waitress, {args.workers} threads), pid {server.pid}, "
                   f"127.0.0.1:{port}, verification on (test CA), SQLite persistence")
-            pool = signed_pool(args.users, port)
-            warm = asyncio.run(closed_loop(port, pool, 4, 2.0))  # caches: cert chain, graphs, chunks
-            print(f"warm-up: {len(warm[0])} requests, errors: {warm[1]}")
+            if "off" in mixes:
+                print(f"check-in turned off for the 'off' users, errors: "
+                      f"{asyncio.run(send_each(port, checkin_off_pool(args.users, port)))}")
+            for mix in mixes:
+                pool = signed_pool(args.users, port, mix)
+                warm = asyncio.run(closed_loop(port, pool, 4, 2.0))  # caches: cert chain, graphs, chunks
+                print(f"warm-up (check-in {mix}): {len(warm[0])} requests, errors: {warm[1]}")
             random.seed(1)
-            pool = signed_pool(args.users, port)
-            report(f"open loop at {rate:.0f} req/s", *asyncio.run(open_loop(port, pool, rate, seconds)))
-            pool = signed_pool(args.users, port)
-            latencies, errors, elapsed = asyncio.run(closed_loop(port, pool, args.clients, seconds))
-            report(f"closed loop, {args.clients} clients", latencies, errors, elapsed)
+            results = {mix: {"open": [], "closed": []} for mix in mixes}
+            for n in range(rounds):
+                for mix in mixes:
+                    pool = signed_pool(args.users, port, mix)
+                    results[mix]["open"].append(report(f"round {n + 1}, check-in {mix}, open loop at {rate:.0f} req/s",
+                                                       *asyncio.run(open_loop(port, pool, rate, seconds))))
+                    pool = signed_pool(args.users, port, mix)
+                    latencies, errors, elapsed = asyncio.run(closed_loop(port, pool, args.clients, seconds))
+                    results[mix]["closed"].append(report(f"round {n + 1}, check-in {mix}, closed loop, "
+                                                         f"{args.clients} clients", latencies, errors, elapsed))
+            summarise(results)
             rss, peak = rss_kib(server.pid)
             print(f"server memory: RSS {rss / 1024:.1f} MiB, peak RSS {peak / 1024:.1f} MiB")
         finally:

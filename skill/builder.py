@@ -14,10 +14,12 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
 from .audio_tracks import AudioCatalog
 from .handlers import ErrorHandler, LoadStateInterceptor, SaveStateInterceptor, ScreenInterceptor, request_handlers
 from .handlers.base import Clock, Deps, utc_now
+from .reminders import TimedApiClient
 from .routines import RoutineLibrary
 
 
@@ -35,17 +37,20 @@ def skill_builder(
     skill_id: str | None = None,
     logger: logging.Logger | None = None,
     audio: AudioCatalog | None = None,
+    api_client: ApiClient | None = None,
 ) -> CustomSkillBuilder:
     """The configured ask-sdk builder (`.create()` for a CustomSkill, `.lambda_handler()` for Lambda)
     of the skill guiding the routines in `routines_dir`, keeping each user's progress through
     `persistence_adapter`. `clock() -> aware datetime` dates the history ("third session this week").
     `skill_id`, if given, makes the SDK itself refuse requests for other skills as well. `audio`
     (built tracks and their public URL) turns on the audio version; without it the skill says the
-    audio version isn't set up and guides by voice."""
+    audio version isn't set up and guides by voice. `api_client` calls Alexa's APIs (reminders, the
+    device's time zone) at each request's apiEndpoint; by default ask-sdk's HTTPS client with a
+    deadline on every call (skill/reminders.py)."""
     library = routines_dir if isinstance(routines_dir, RoutineLibrary) else RoutineLibrary(Path(routines_dir))
     log = logger or logging.getLogger("skill")
     deps = Deps(library=library, clock=clock, log=log, audio=audio or AudioCatalog(None, None))
-    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter, api_client=api_client or TimedApiClient())
     if skill_id:
         builder.skill_id = skill_id
     for handler in request_handlers(deps):

@@ -13,6 +13,8 @@ import click
 
 from routine_graph.catalog import routines_dir, routines_or_installed
 
+from .history_cli import history  # light: it imports the skill only when it runs
+
 routines_option = click.option(
     "--routines", "routines_path", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder of routine files (default: ./routines, or $BACK_ROUTINE_ROUTINES).")
@@ -197,4 +199,4 @@ def talk(routine: str | None, db: Path | None, speak: bool, speak_dir: Path, eng
         adapter.close()
 
 
-skill_commands = [serve, skill_package, talk]
+skill_commands = [serve, skill_package, talk, history]

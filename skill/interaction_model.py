@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .phrases import intent_samples, slot_type_values
+from .reminders import REMINDERS_SCOPE
 from .routines import RoutineLibrary, routine_synonyms
 
 INVOCATION_NAME = "my back routine"
@@ -28,6 +29,7 @@ ROUTINE_TYPE = "ROUTINE"
 EXERCISE_TYPE = "EXERCISE"
 BODY_PART_TYPE = "BODY_PART"
 PAIN_FEELING_TYPE = "PAIN_FEELING"
+REMINDER_SUBJECT_TYPE = "REMINDER_SUBJECT"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,20 @@ CUSTOM_INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec("SensationIntent", (("words", "AMAZON.SearchQuery"),)),
     # "Forget my progress": asks, and on a yes deletes everything kept about the user (handlers/privacy.py).
     IntentSpec("ForgetProgressIntent"),
+    # Reminders (handlers/reminders.py): "remind me every day at 8 am", "... twice a day at 8 and 6",
+    # "what reminders do I have", "cancel my reminders". {what} is REMINDER_SUBJECT (phrases.yaml).
+    IntentSpec("SetReminderIntent", (("time", "AMAZON.TIME"), ("second_time", "AMAZON.TIME"),
+                                     ("what", REMINDER_SUBJECT_TYPE))),
+    IntentSpec("ListRemindersIntent"),
+    IntentSpec("CancelRemindersIntent"),
+    # The pain check-in (handlers/checkin.py): a rating from zero to ten, skipping it, turning it off
+    # and on, and "how am I doing".
+    IntentSpec("RatingIntent", (("rating", "AMAZON.NUMBER"),)),
+    IntentSpec("NoPainIntent"),
+    IntentSpec("SkipCheckInIntent"),
+    IntentSpec("CheckInOffIntent"),
+    IntentSpec("CheckInOnIntent"),
+    IntentSpec("HowAmIDoingIntent"),
 )
 
 BUILTIN_INTENTS: tuple[str, ...] = (
@@ -250,6 +266,8 @@ def manifest(library: RoutineLibrary, endpoint: str = ENDPOINT_PLACEHOLDER,
             "endpoint": dict(custom_endpoint),
             "subscriptions": [{"eventName": "SKILL_DISABLED"}],
         },
+        # Daily reminders to do the routine (handlers/reminders.py); asked for by voice when missing.
+        "permissions": [{"name": REMINDERS_SCOPE}],
         "privacyAndCompliance": {
             "allowsPurchases": False,
             # Kept per Alexa user id: place, level and pace, the history of sessions, and pain reports

@@ -108,7 +108,8 @@ def lint_model(document: dict[str, Any]) -> list[str]:
                     problems.append(f"{name}: sample {sample!r} uses slot {{{ref}}}, which the intent does not declare")
             used |= set(refs)
             search_slots = {n for n, t in declared.items() if t == "AMAZON.SearchQuery"}
-            problems += _matching_problems(name, sample, invocation, builtin_owner, search_slots)
+            number_slots = {n for n, t in declared.items() if t == "AMAZON.NUMBER"}
+            problems += _matching_problems(name, sample, invocation, builtin_owner, search_slots, number_slots)
             # Two intents with the same words (slot names aside) would compete for one utterance.
             key = _SLOT_REF.sub("{}", " ".join(sample.split()))
             other = seen_samples.get(key)
@@ -134,7 +135,7 @@ def lint_model(document: dict[str, Any]) -> list[str]:
 
 
 def _matching_problems(intent: str, sample: str, invocation: str, builtin_owner: dict[str, str],
-                       search_slots: set[str] = frozenset()) -> list[str]:
+                       search_slots: set[str] = frozenset(), number_slots: set[str] = frozenset()) -> list[str]:
     """What would make a device hear this sample differently from what the model says."""
     problems = []
     owner = builtin_owner.get(sample)
@@ -145,7 +146,10 @@ def _matching_problems(intent: str, sample: str, invocation: str, builtin_owner:
                         "Alexa would take it as a request to open the skill")
     if search_slots and len(_SLOT_REF.findall(sample)) > 1 and set(_SLOT_REF.findall(sample)) & search_slots:
         problems.append(f"{intent}: sample {sample!r} puts an AMAZON.SearchQuery slot beside another slot, which Alexa refuses")
-    if not _SLOT_REF.sub(" ", sample).strip():
+    # One AMAZON.NUMBER slot alone is the exception: only a number triggers it, which is how people
+    # answer "from zero to ten?" ("six"), and every other sample, having words, outranks it.
+    number_alone = len(_SLOT_REF.findall(sample)) == 1 and _SLOT_REF.findall(sample)[0] in number_slots
+    if not _SLOT_REF.sub(" ", sample).strip() and not number_alone:
         problems.append(f"{intent}: sample {sample!r} is only slots: any value of them would trigger {intent}; "
                         "add the words people say around it")
     return problems

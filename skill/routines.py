@@ -22,7 +22,7 @@ from routine_graph.errors import RoutineError
 from routine_graph.expansion import expand
 from routine_graph.graph import ExerciseInfo, Graph
 from routine_graph.loader import load_routine
-from routine_graph.model import Routine, level_fraction
+from routine_graph.model import Routine
 from routine_graph.navigation import Cursor, Route
 
 from .speech import Chunk, plan_block
@@ -46,8 +46,9 @@ def faster(pace: float) -> float | None:
 
 
 def levels_easiest_first(routine: Routine) -> list[str]:
-    """The routine's levels from gentlest to hardest (the file may list them in any order)."""
-    return sorted(routine.levels, key=lambda name: level_fraction(routine.levels[name]))
+    """The routine's levels from gentlest to hardest: the routine graph's one order (Routine.levels_easiest_first),
+    which progression suggestions move along too."""
+    return list(routine.levels_easiest_first)
 
 
 def normalize(text: str) -> str:

@@ -92,3 +92,57 @@ def _shorten(text: str, limit: int = MAX_INSTRUCTION_CHARS) -> str:
         return text
     cut = text.rfind(". ", 0, limit)
     return text[: cut + 1] if cut > 0 else text[: limit - 1].rstrip() + "…"
+
+
+# -- the progress screen ("how am I doing", and after a session) -----------------------------------
+
+PROGRESS_TOKEN = "back-routine-progress"
+PROGRESS_DATASOURCE = "progress"
+PROGRESS_TITLE = "Your back routine"  # also the Alexa app card's title
+PAIN_VIEW_WIDTH, PAIN_VIEW_HEIGHT = 300, 100  # the pain line's AVG viewport (skill/apl/progress.json)
+_DAY_LETTERS = "MTWTFSS"
+
+
+def load_progress_document() -> dict[str, Any]:
+    return json.loads(resources.files("skill").joinpath("apl", "progress.json").read_text(encoding="utf-8"))
+
+
+def progress_data(summary: Any) -> dict[str, Any]:
+    """The progress screen's data source from a skill.progress_report.ProgressSummary: one bar a day
+    over the summary's days (height as a percent of the busiest day) and the pain ratings as an AVG
+    path (0 at the bottom, 10 at the top), plus the lines of text."""
+    busiest = max((count for _, count in summary.days), default=0) or 1
+    days = [{"label": _DAY_LETTERS[day.weekday()], "count": count, "height": round(100 * count / busiest),
+             "today": n == len(summary.days) - 1}
+            for n, (day, count) in enumerate(summary.days)]
+    trend = summary.trend
+    if trend is not None:
+        pain = f"Pain: {trend.first} → {trend.last} over {trend.sessions} sessions (0 to 10)"
+    elif summary.ratings:
+        pain = f"Last pain rating: {summary.ratings[-1][1]} (0 to 10)"
+    else:
+        pain = "No pain ratings yet"
+    week = f"{summary.week} session{'' if summary.week == 1 else 's'} this week"
+    streak = f"{summary.streak_days}-day streak" if summary.streak_days >= 2 else ""
+    return {PROGRESS_DATASOURCE: {
+        "title": PROGRESS_TITLE, "week": week, "streak": streak, "pain": pain, "days": days,
+        "painPath": pain_path([rating for _, rating in summary.ratings]), "hasPain": bool(summary.ratings),
+        "daysLabel": f"Sessions, last {len(summary.days)} days",
+    }}
+
+
+def pain_path(ratings: list[int]) -> str:
+    """AVG pathData for the ratings as a line across the viewport (a short dash for a single one)."""
+    if not ratings:
+        return ""
+    margin = 8
+    width, height = PAIN_VIEW_WIDTH - 2 * margin, PAIN_VIEW_HEIGHT - 2 * margin
+    step = width / (len(ratings) - 1) if len(ratings) > 1 else 0
+
+    def point(n: int, rating: int) -> str:
+        return f"{margin + n * step:.1f} {margin + height * (10 - rating) / 10:.1f}"
+
+    if len(ratings) == 1:
+        y = point(0, ratings[0]).split()[1]
+        return f"M{PAIN_VIEW_WIDTH / 2 - 10:.1f} {y} L{PAIN_VIEW_WIDTH / 2 + 10:.1f} {y}"
+    return "M" + " L".join(point(n, r) for n, r in enumerate(ratings))

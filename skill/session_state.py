@@ -1,9 +1,10 @@
 """The user's progress as a dataclass, and its round trip through persistent attributes.
 
 Everything the skill remembers about a user lives here and nowhere else: which routine, where in it,
-at what level and pace, which question we are waiting on, and the history of finished sessions. It is
-stored as one JSON-friendly dict through the ask-sdk persistence adapter (SQLite locally, DynamoDB on
-Lambda), keyed by user id, so a new session (or a new device) picks up where the last one stopped.
+at what level and pace, which question we are waiting on, the history of finished sessions and the
+pain ratings of the check-in. It is stored as one JSON-friendly dict through the ask-sdk persistence
+adapter (SQLite locally, DynamoDB on Lambda), keyed by user id, so a new session (or a new device)
+picks up where the last one stopped.
 
 Reading is forgiving on purpose: attributes written by an older version, or damaged by hand, must
 never lock a user out. Anything that does not parse falls back to its default.
@@ -15,9 +16,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .audio_state import AudioState
+from .spoken_time import parse_clock
 
 SCHEMA_VERSION = 1
-MAX_HISTORY = 200  # completed sessions kept (a few months of twice-daily practice)
+MAX_HISTORY = 1000  # completed sessions kept (well over a year of twice-daily practice)
+MAX_CHECKINS = 1000  # pain ratings kept (a start and a finish rating for each of 500 sessions)
 MAX_EVENTS = 50  # "it hurts" reports kept
 
 # Questions the skill can be waiting on a yes or no for.
@@ -28,8 +31,19 @@ QUESTION_HURT = "hurt"  # after "it hurts": "skip this exercise?"
 QUESTION_RESUME_AUDIO = "resume_audio"  # "shall I carry on playing the audio version?"
 QUESTION_GENTLY = "gently"  # after "it hurts" before anything was given this session: "carry on gently?"
 QUESTION_FORGET = "forget"  # after "forget my progress": "this deletes everything for good. Are you sure?"
+QUESTION_CHECKIN_START = "checkin_start"  # "before we start, how is your back today, from zero to ten?"
+QUESTION_CHECKIN_START_AGAIN = "checkin_start_again"  # the same, asked once more after an answer not heard
+QUESTION_CHECKIN_FINISH = "checkin_finish"  # after the outro: "how is your back now, from zero to ten?"
+QUESTION_CHECKIN_FINISH_AGAIN = "checkin_finish_again"
+QUESTION_CHECKIN_GENTLE = "checkin_gentle"  # a high rating at the start: "start gently, or rest today?"
+# Reminders (handlers/reminders.py): after a finished session, "shall I remind you tomorrow at this time?"
+QUESTION_REMINDER = "reminder"
+# Progression (handlers/after_session.py): "want to try the full level next time?"
+QUESTION_PROGRESSION = "progression"
 QUESTIONS = (QUESTION_START, QUESTION_RESUME, QUESTION_START_OVER, QUESTION_HURT, QUESTION_RESUME_AUDIO,
-             QUESTION_GENTLY, QUESTION_FORGET)
+             QUESTION_GENTLY, QUESTION_FORGET, QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN,
+             QUESTION_CHECKIN_FINISH, QUESTION_CHECKIN_FINISH_AGAIN, QUESTION_CHECKIN_GENTLE, QUESTION_REMINDER,
+             QUESTION_PROGRESSION)
 
 # Stands in for "some session before this one" in state saved before the field existed.
 EARLIER_SESSION = "earlier"
@@ -75,15 +89,49 @@ class Completed:
     finished_at: str  # ISO 8601 UTC
     level: str
     pace: float
+    started_at: str | None = None  # the run's run_started: ties it to its CheckIns (None in older saves)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"routine": self.routine, "finished_at": self.finished_at, "level": self.level, "pace": self.pace}
+        data = {"routine": self.routine, "finished_at": self.finished_at, "level": self.level, "pace": self.pace}
+        if self.started_at is not None:
+            data["started_at"] = self.started_at
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> Completed | None:
-        if not isinstance(data, dict) or not isinstance(data.get("routine"), str) or _time(data.get("finished_at")) is None:
+        if not isinstance(data, dict) or not isinstance(data.get("routine"), str) or parse_time(data.get("finished_at")) is None:
             return None
-        return cls(data["routine"], data["finished_at"], str(data.get("level", "")), _float(data.get("pace"), 1.0))
+        started = data.get("started_at")
+        return cls(data["routine"], data["finished_at"], str(data.get("level", "")), _float(data.get("pace"), 1.0),
+                   started if parse_time(started) is not None else None)
+
+
+CHECKIN_START, CHECKIN_FINISH = "start", "finish"  # CheckIn.moment
+MIN_RATING, MAX_RATING = 0, 10
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One pain rating, as given, stored the moment it is given (a run never finished keeps its
+    start rating). `run` is the run's run_started stamp, tying a session's two ratings together."""
+
+    at: str  # ISO 8601 UTC
+    routine: str
+    moment: str  # CHECKIN_START or CHECKIN_FINISH
+    rating: int  # 0 (no pain) to 10
+    run: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "routine": self.routine, "moment": self.moment, "rating": self.rating, "run": self.run}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CheckIn | None:
+        if not isinstance(data, dict) or parse_time(data.get("at")) is None or not isinstance(data.get("routine"), str):
+            return None
+        moment, rating = data.get("moment"), _int(data.get("rating"), -1)
+        if moment not in (CHECKIN_START, CHECKIN_FINISH) or not MIN_RATING <= rating <= MAX_RATING:
+            return None
+        return cls(data["at"], data["routine"], moment, rating, _str(data.get("run")))
 
 
 EVENT_DETAILS = ("body_part", "body_part_said", "feeling", "feeling_said", "said")
@@ -139,9 +187,22 @@ class UserState:
     safety_said_in: str | None = None  # the last session in which the routine's safety notice was said
     history: list[Completed] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    checkins: list[CheckIn] = field(default_factory=list)  # pain ratings, oldest first
+    checkin_on: bool = True  # ask for a pain rating at the start and finish of a run ("turn off the check-in")
+    checkin_asked_in: str | None = None  # the session that was asked the start check-in (asked once a session)
+    checkin_block: int | None = None  # where the run waiting on the start check-in begins (None: none waiting)
+    checkin_full_intro: bool = False  # ...and whether it begins with the introduction in full (asked for it)
     mode: str = MODE_VOICE
     audio: AudioState | None = None  # the audio stream, kept after it stops so it can resume
     notice: str | None = None  # one sentence for the next spoken reply (e.g. "the audio failed")
+    # Reminders (handlers/reminders.py, skill/reminders.py):
+    reminders: list[str] = field(default_factory=list)  # alert tokens of the reminders the skill set
+    reminder_wanted: list[str] = field(default_factory=list)  # "HH:MM" times to set once permitted (or offered)
+    reminder_offer_declined: bool = False  # said no to "shall I remind you?" (or cancelled): not offered again
+    # Progression (handlers/after_session.py): routine id -> when another level was last suggested; only
+    # what happened since counts towards the next suggestion, so a "no" is not asked again next time.
+    progression_offered: dict[str, str] = field(default_factory=dict)
+    progression_to: str | None = None  # the level suggested, while its question is pending
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -162,9 +223,19 @@ class UserState:
             "safety_said_in": self.safety_said_in,
             "history": [c.to_dict() for c in self.history[-MAX_HISTORY:]],
             "events": [e.to_dict() for e in self.events[-MAX_EVENTS:]],
+            "checkins": [c.to_dict() for c in self.checkins[-MAX_CHECKINS:]],
+            "checkin_on": self.checkin_on,
+            "checkin_asked_in": self.checkin_asked_in,
+            "checkin_block": self.checkin_block,
+            "checkin_full_intro": self.checkin_full_intro,
             "mode": self.mode,
             "audio": self.audio.to_dict() if self.audio else None,
             "notice": self.notice,
+            "reminders": list(self.reminders),
+            "reminder_wanted": list(self.reminder_wanted),
+            "reminder_offer_declined": self.reminder_offer_declined,
+            "progression_offered": dict(self.progression_offered),
+            "progression_to": self.progression_to,
         }
 
     @classmethod
@@ -198,9 +269,19 @@ class UserState:
             safety_said_in=_str(data.get("safety_said_in")),
             history=history,
             events=[e for e in map(Event.from_dict, _list(data.get("events"))) if e],
+            checkins=[c for c in map(CheckIn.from_dict, _list(data.get("checkins"))) if c],
+            checkin_on=data.get("checkin_on") is not False,  # on unless the user turned it off
+            checkin_asked_in=_str(data.get("checkin_asked_in")),
+            checkin_block=_int(data.get("checkin_block"), -1) if _int(data.get("checkin_block"), -1) >= 0 else None,
+            checkin_full_intro=data.get("checkin_full_intro") is True,
             mode=MODE_AUDIO if data.get("mode") == MODE_AUDIO else MODE_VOICE,
             audio=AudioState.from_dict(data.get("audio")),
             notice=_str(data.get("notice")),
+            reminders=[t for t in _list(data.get("reminders")) if _str(t)],
+            reminder_wanted=[t for t in _list(data.get("reminder_wanted")) if parse_clock(t)],
+            reminder_offer_declined=data.get("reminder_offer_declined") is True,
+            progression_offered=_stamps(data.get("progression_offered")),
+            progression_to=_str(data.get("progression_to")),
         )
 
     # -- questions --------------------------------------------------------------------------------
@@ -237,9 +318,16 @@ class UserState:
     def level_for(self, routine: str) -> str | None:
         return self.levels.get(routine)
 
-    def record_completion(self, routine: str, level: str, pace: float, now: dt.datetime) -> None:
-        self.history.append(Completed(routine, iso(now), level, pace))
+    def record_completion(self, routine: str, level: str, pace: float, now: dt.datetime,
+                          started_at: str | None = None) -> None:
+        self.history.append(Completed(routine, iso(now), level, pace, started_at))
         del self.history[:-MAX_HISTORY]
+
+    def record_checkin(self, routine: str, moment: str, rating: int, now: dt.datetime, run: str | None) -> CheckIn:
+        checkin = CheckIn(iso(now), routine, moment, rating, run)
+        self.checkins.append(checkin)
+        del self.checkins[:-MAX_CHECKINS]
+        return checkin
 
     def record_event(self, kind: str, routine: str, where: str, now: dt.datetime, **details: str | None) -> None:
         """`details`: the Event's optional fields (EVENT_DETAILS)."""
@@ -247,7 +335,7 @@ class UserState:
         del self.events[:-MAX_EVENTS]
 
     def sessions_since(self, since: dt.datetime) -> int:
-        return sum(1 for c in self.history if (_time(c.finished_at) or since) > since)
+        return sum(1 for c in self.history if (parse_time(c.finished_at) or since) > since)
 
     @property
     def is_new_user(self) -> bool:
@@ -265,7 +353,7 @@ def iso(when: dt.datetime) -> str:
     return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _time(value: Any) -> dt.datetime | None:
+def parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -273,6 +361,13 @@ def _time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+
+
+def _stamps(value: Any) -> dict[str, str]:
+    """A {routine id: ISO time} dict, keeping only the entries that parse."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and parse_time(v) is not None}
 
 
 def _str(value: Any) -> str | None:

@@ -3,8 +3,9 @@
 The rule is the strictest one Alexa is known to keep (docs/architecture.md, "Alexa's matching"): a
 line triggers an intent when it equals one of the intent's sample utterances, or one of the phrases
 Amazon documents for a built-in intent, with each slot filled by one of its slot type's values or
-synonyms (a number for AMAZON.NUMBER, any words for AMAZON.SearchQuery, which Alexa fills with
-whatever follows its carrier phrase). Nothing else: no fuzzy matching, no dropped filler words.
+synonyms (a number for AMAZON.NUMBER, a time of day for AMAZON.TIME, sent as Alexa resolves it, any
+words for AMAZON.SearchQuery, which Alexa fills with whatever follows its carrier phrase). Nothing
+else: no fuzzy matching, no dropped filler words.
 Alexa's own model generalises beyond its samples, so a phrase this matcher accepts is one a device
 understands, and a test that passes here passes there. When two samples match, the one with more
 literal text wins, and on a tie the one with more typed slots (slots of a type with listed values,
@@ -21,10 +22,12 @@ from typing import Any
 from routine_graph.words import number_words
 
 from .phrases import BUILTIN_PHRASES
+from .spoken_time import alexa_time_value
 
 CONSOLE_SKILL_ID = "amzn1.ask.skill.console"
 FALLBACK = "AMAZON.FallbackIntent"
 SEARCH_QUERY = "AMAZON.SearchQuery"
+TIME = "AMAZON.TIME"
 _SLOT_REF = re.compile(r"\{([^{}]*)\}")
 # What Alexa's speech recogniser never writes (and virtual-alexa strips): punctuation but apostrophes.
 _PUNCTUATION = re.compile(r"[!\"¿?|#$%/()=+\-_<>*{}·¡\[\].,;:]")
@@ -67,7 +70,9 @@ class _Sample:
 
 
 def _free_text(slot_type: str) -> bool:
-    return slot_type == SEARCH_QUERY
+    # Scoring only: virtual-alexa has no AMAZON.TIME type, so it ranks a time like free text (what a
+    # time slot accepts is still only a time, in _slot).
+    return slot_type in (SEARCH_QUERY, TIME)
 
 
 def _literal(sample: str, slot_types: dict[str, str]) -> int:
@@ -147,6 +152,12 @@ class UtteranceMatcher:
         slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE", "source": "USER"}
         if slot_type == SEARCH_QUERY:  # free text after a carrier phrase: whatever was said
             slot["value"] = value
+            return slot
+        if slot_type == TIME:  # Alexa resolves the words itself and sends "HH:MM" (skill/spoken_time.py)
+            resolved = alexa_time_value(value)
+            if resolved is None:
+                return None
+            slot["value"] = resolved
             return slot
         if slot_type == "AMAZON.NUMBER":
             number = int(value) if value.isdigit() else _NUMBER_WORDS.get(value)

@@ -35,7 +35,10 @@ CERT_URL = CERT_URL_BASE + "echo-api-cert-test.pem"
 SKILL_ID = "amzn1.ask.skill.00000000-1111-2222-3333-444444444444"
 USER_ID = "amzn1.ask.account.TESTUSER0000000000000000000000000000000000000000"
 DEVICE_ID = "amzn1.ask.device.TESTDEVICE000000000000000000000000000000000000"
-API_ENDPOINT = "https://api.amazonalexa.com"
+# A device's Alexa API base. Not Amazon's real one: a skill calls it (time zone, reminders) after a finished
+# session, and tests never touch the network. Port 9 (discard) on loopback refuses at once, as an
+# unreachable API would fail; tests of those APIs serve a mock at their own apiEndpoint (test_reminders.py).
+API_ENDPOINT = "https://127.0.0.1:9"
 
 # Requests that Alexa sends outside any session (the user's place must live in persistent attributes).
 _SESSIONLESS_PREFIXES = ("AudioPlayer.", "PlaybackController.", "System.", "Messaging.")

@@ -30,17 +30,21 @@ from routine_graph import navigation
 from skill.builder import build_skill
 from skill.console import envelope
 from skill.interaction_model import interaction_model
+from skill.pain_checkin import needs_safety, previous_rating
 from skill.routines import RoutineLibrary, levels_easiest_first
-from skill.session_state import UserState
+from skill.session_state import QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN, UserState
 from skill.speech import readable
 from skill.utterance_matcher import FALLBACK, Heard, UtteranceMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "everyday-speech.yaml"
 ROUTINE = "back-pain"
-CONTEXTS = ("welcome", "intro", "setup", "set", "returning")
+CHECKIN_START_QUESTIONS = (QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN)
+CONTEXTS = ("welcome", "intro", "setup", "set", "returning", "checkin")
 BEHAVIOURS = ("moves_on", "repeats", "previous", "where", "howto", "safety", "break", "slower", "faster",
-              "easier", "harder", "skip", "goto", "start_over", "stop", "pause", "help", "intro", "forget")
+              "easier", "harder", "skip", "goto", "start_over", "stop", "pause", "help", "intro", "forget",
+              "remind", "list_reminders", "cancel_reminders",
+              "rates", "skips_checkin", "checkin_off", "checkin_on", "progress")
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,11 @@ def enter(user: User, context: str) -> None:
     user.launch()
     if context == "welcome":
         return
-    user.intent("StartRoutineIntent")  # the introduction
+    asked = user.intent("StartRoutineIntent")  # "Before we start, how is your back today, from zero to ten?"
+    if context == "checkin":
+        return
+    if "from zero to ten" in asked.text:
+        user.intent("RatingIntent", {"rating": {"name": "rating", "value": "3"}})  # then the introduction
     if context == "intro":
         return
     user.intent("AMAZON.NextIntent")  # exercise one: setup
@@ -193,6 +201,10 @@ class Seen:
     item: Item
 
     def pos(self, state: UserState) -> tuple[int, int] | None:
+        """Where the user is; a run waiting on its start check-in ("how is your back today?") is
+        where it will begin once answered (skill/handlers/flow.py `start_run`)."""
+        if state.place is None and state.checkin_block is not None and state.question in CHECKIN_START_QUESTIONS:
+            return state.checkin_block, 0
         return None if state.place is None else (state.place.block, state.place.part)
 
     @property
@@ -307,6 +319,8 @@ def _intro(s: Seen) -> str:
     intro = readable(s.course.chunk(0, 0).ssml)
     safety = s.course.graph.safety or ""
     said = s.reply.text
+    if s.pos(s.after) == (0, 0) and s.after.place is None and s.after.checkin_full_intro:
+        return ""  # the introduction in full, once the start check-in is answered
     return "" if (safety[:40] in said or intro[:40] in said) else f"no introduction: {said[:80]!r}"
 
 
@@ -317,11 +331,66 @@ def _forget(s: Seen) -> str:
     return "" if s.pos(s.after) == s.pos(s.before) else "the place changed before a yes"
 
 
+def _reminder(pattern: str, what: str) -> Callable[[Seen], str]:
+    """A reminder request answered where the user is. The scorer's device has no apiAccessToken, so
+    the reply is the "not on this device" line (skill/handlers/reminders.py): a set names the time
+    heard, which shows the time slot was read."""
+    def check(s: Seen) -> str:
+        if s.moved or s.reply.ended:
+            return f"moved or ended: {s.reply.text[:80]!r}"
+        return "" if re.search(pattern, s.reply.text) else f"no {what}: {s.reply.text[:80]!r}"
+    return check
+
+
+def _began(s: Seen) -> str:
+    """The run waiting on the check-in has begun: the introduction was given."""
+    return "" if s.pos(s.after) == (0, 0) and s.after.place is not None else f"did not start: {s.reply.text[:80]!r}"
+
+
+def _rates(s: Seen) -> str:
+    given = s.after.checkins[len(s.before.checkins):]
+    if [c.rating for c in given] != [s.item.target]:
+        return f"ratings stored {[c.rating for c in given]}, expected [{s.item.target}]: {s.reply.text[:80]!r}"
+    if needs_safety(s.item.target, previous_rating(s.before.checkins)):  # the advice first; the run waits
+        return "" if "doctor or physiotherapist" in s.reply.text and s.after.place is None else \
+            f"no safety advice for {s.item.target}: {s.reply.text[:80]!r}"
+    return _began(s)
+
+
+def _skips_checkin(s: Seen) -> str:
+    if len(s.after.checkins) != len(s.before.checkins) or not s.after.checkin_on:
+        return "a rating was stored, or the check-in turned off"
+    return _began(s)
+
+
+def _checkin_switch(on: bool) -> Callable[[Seen], str]:
+    def check(s: Seen) -> str:
+        if s.after.checkin_on is not on:
+            return f"the check-in is {'on' if s.after.checkin_on else 'off'}: {s.reply.text[:80]!r}"
+        if s.reply.ended or (s.item.context != "checkin" and s.moved):
+            return f"moved or ended: {s.reply.text[:80]!r}"
+        return _began(s) if s.item.context == "checkin" else ""
+    return check
+
+
+def _progress(s: Seen) -> str:
+    if s.moved or s.reply.ended:
+        return f"moved or ended: {s.reply.text[:80]!r}"
+    found = re.search(r"session(s)? (this week|in the last month)|haven't finished a session", s.reply.text)
+    return "" if found else f"no progress said: {s.reply.text[:80]!r}"
+
+
 CHECKS: dict[str, Callable[[Seen], str]] = {
     "moves_on": _moves_on, "repeats": _repeats, "previous": _previous, "where": _where, "howto": _howto,
     "safety": _safety, "break": _break, "slower": _pace(+1), "faster": _pace(-1), "easier": _level(-1),
     "harder": _level(+1), "skip": _skip, "goto": _goto, "start_over": _start_over, "stop": _ends_keeping_place,
     "pause": _ends_keeping_place, "help": _help, "intro": _intro, "forget": _forget,
+    "remind": _reminder(r"every day at (?:[a-z ]+ (?:in the (?:morning|afternoon|evening)|at night)|midday|midnight)",
+                        "daily reminder at the time said"),
+    "list_reminders": _reminder(r"check reminders|no reminders from me|I'll remind you", "list of reminders"),
+    "cancel_reminders": _reminder(r"change reminders|cancelled your reminder|nothing to cancel", "cancelling"),
+    "rates": _rates, "skips_checkin": _skips_checkin, "checkin_off": _checkin_switch(False),
+    "checkin_on": _checkin_switch(True), "progress": _progress,
 }
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
+from .after_session import PROGRESSION_ANSWER_HANDLERS
 from .adjust import EasierHandler, FasterHandler, HarderHandler, SlowerHandler
 from .answers import NoHandler, YesHandler
 from .audio import AUDIO_INTENT_HANDLERS, PlayAudioHandler
 from .base import Deps, IntentHandler, RequestTypeHandler, Turn
 from .breather import BreakHandler
+from .checkin import CHECKIN_ANSWER_HANDLERS, CHECKIN_HANDLERS
 from .errors import ErrorHandler
 from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
 from .info import HelpHandler, HowToHandler, WhereAmIHandler
@@ -19,6 +21,7 @@ from .launch import LaunchHandler
 from .loop_shuffle import LoopOffHandler, LoopOnHandler, ShuffleOffHandler, ShuffleOnHandler
 from .playback import PLAYBACK_HANDLERS
 from .privacy import FORGET_ANSWER_HANDLERS, SKILL_EVENT_HANDLERS, ForgetProgressHandler
+from .reminders import REMINDER_ANSWER_HANDLERS, REMINDER_INTENT_HANDLERS, REMINDER_REQUEST_HANDLERS
 from .routine import (GoToExerciseHandler, IntroHandler, NextHandler, PreviousHandler, ReadyHandler, RepeatHandler,
                       ResumeHandler, SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
 from .safety import HurtsIntentHandler, SensationHandler
@@ -37,6 +40,8 @@ INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
     PauseHandler, StopHandler, CancelHandler, NavigateHomeHandler,
     PlayAudioHandler, LoopOnHandler, LoopOffHandler, ShuffleOnHandler, ShuffleOffHandler,
     ForgetProgressHandler,
+    *REMINDER_INTENT_HANDLERS,
+    *CHECKIN_HANDLERS,
     FallbackHandler,
 )
 REQUEST_HANDLERS: tuple[type[RequestTypeHandler], ...] = (
@@ -51,9 +56,16 @@ def handled_intents() -> set[str]:
 def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
     handlers: list[AbstractRequestHandler] = [cls(deps) for cls in REQUEST_HANDLERS]
     handlers += [cls(deps) for cls in SKILL_EVENT_HANDLERS + PLAYBACK_HANDLERS + SCREEN_HANDLERS]
+    handlers += [cls(deps) for cls in REMINDER_REQUEST_HANDLERS]  # the answer to asking for the permission
     # The yes and no to "delete everything?" take their intent only while that question is pending,
     # before any other handler of the same intent (the audio ones included) can.
     handlers += [cls(deps) for cls in FORGET_ANSWER_HANDLERS]
+    # Likewise the yes and no to the offers after a session: "shall I remind you tomorrow at this time?"
+    # (handlers/reminders.py) and "want to try the full level next time?" (handlers/after_session.py).
+    handlers += [cls(deps) for cls in REMINDER_ANSWER_HANDLERS]
+    handlers += [cls(deps) for cls in PROGRESSION_ANSWER_HANDLERS]
+    # And the answers to "how is your back, from zero to ten?" (handlers/checkin.py).
+    handlers += [cls(deps) for cls in CHECKIN_ANSWER_HANDLERS]
     # Audio versions of built-in intents first: each takes its intent only while the audio is in
     # charge, and the voice handler of the same intent answers otherwise.
     handlers += [cls(deps) for cls in AUDIO_INTENT_HANDLERS]

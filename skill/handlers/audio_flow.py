@@ -244,7 +244,7 @@ def finished(turn: Turn, token_text: object, offset_ms: object) -> None:
     track = stream_track(turn, audio)
     if not audio.counted:
         pace = track.pace if track is not None else (state.pace or 1.0)
-        state.record_completion(audio.routine, audio.level, pace, turn.now())
+        state.record_completion(audio.routine, audio.level, pace, turn.now(), state.run_started)  # ties its ratings
         state.audio = audio.moved(counted=True)
         state.run_started = None
         last_block = track.chapters[-1].block if track is not None else None

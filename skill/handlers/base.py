@@ -25,6 +25,10 @@ LOADED_KEY = "back_routine.loaded"  # the attributes as loaded, to save only wha
 
 Clock = Callable[[], dt.datetime]
 
+# The two reprompts most replies end with (inside a run, and before one), shared by every handler module.
+REPROMPT_GO_ON = "Say next when you're ready, or repeat to hear that again."
+REPROMPT_START = "Say start when you're ready, or help to hear what you can say."
+
 # How much of something the user said is quoted back ("I don't know a routine called ..."): enough to
 # recognise it, and a long slot value must not blow the reply past Alexa's size limits.
 QUOTE_CHARS = 60

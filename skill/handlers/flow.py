@@ -14,15 +14,16 @@ from ask_sdk_model import Response
 from routine_graph import navigation
 from routine_graph.words import number_words, seconds_words
 
+from .. import pain_checkin
 from ..routines import Course
-from ..session_state import QUESTION_RESUME, QUESTION_START, Place, iso
+from ..session_state import QUESTION_CHECKIN_FINISH, QUESTION_CHECKIN_START, QUESTION_RESUME, QUESTION_START, Place, iso
 from ..durations import routine_seconds
 from ..speech import Chunk, esc
+from .after_session import GOODBYE, after_session_offer
 from .audio_flow import leave_audio
-from .base import IntentHandler, Turn
+from .base import REPROMPT_GO_ON, REPROMPT_START, IntentHandler, Turn  # the reprompts: re-exported
+from .progress import show_progress
 
-REPROMPT_GO_ON = "Say next when you're ready, or repeat to hear that again."
-REPROMPT_START = "Say start when you're ready, or help to hear what you can say."
 # What a returning user hears instead of the whole introduction.
 SHORT_INTRO = ("Let's begin. Remember: move slowly, within a range that feels safe, and breathe out as you move. "
                "If anything hurts, stop, and tell me it hurts. "
@@ -137,6 +138,7 @@ def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "", 
     was_finished = state.place is not None and state.place.finished
     leave_audio(turn)  # a voice chunk means the voice guide is in charge now
     state.clear_question()
+    state.checkin_block = None  # a chunk is given: no run is waiting on its check-in any more
     state.played_in = turn.session_id
     if state.run_started is None:
         state.run_started = iso(turn.now())
@@ -153,16 +155,20 @@ def play(turn: Turn, course: Course, block: int, part: int = 0, lead: str = "", 
             # A run with every exercise skipped is not a session done: only a run with at least one
             # set goes in the history.
             if state.run_exercised:
-                state.record_completion(graph.routine_id, graph.level, graph.pace, turn.now())
+                state.record_completion(graph.routine_id, graph.level, graph.pace, turn.now(), state.run_started)
             state.run_started = None
             state.run_exercised = False
-        count = state.sessions_since(turn.now() - WEEK)
+            if counted and state.checkin_on and turn.speakable:
+                # The check-in's second question: the session stays open for the answer, and the
+                # outcome and goodbye follow it (skill/handlers/checkin.py, the answers).
+                state.ask(QUESTION_CHECKIN_FINISH, turn.session_id)
+                speech.append(pain_checkin.ASK_FINISH)
+                return turn.reply(_join(speech), pain_checkin.REPROMPT_FINISH)
         if not counted:
             speech.append("We skipped all the exercises this time, so I won't count this one as a session.")
-        elif count:
-            speech.append(f"That's your {ordinal(count)} session this week.")
-        speech.append("Take care, and see you next time.")
-        return turn.reply(_join(speech), end=True)
+        else:
+            show_progress(turn)
+        return finish_reply(turn, speech, counted)
     state.place = Place(block, part)
     speech.append(next_line(course, chunk))
     return turn.reply(_join(speech), REPROMPT_GO_ON)
@@ -183,11 +189,50 @@ def _intro_body(turn: Turn, course: Course, chunk: Chunk, asked: bool = False) -
     return chunk.ssml
 
 
+def finish_reply(turn: Turn, speech: list[str], counted: bool = True) -> Response:
+    """The end of a finished session after `speech`: how many this week, then one offer that waits for a
+    yes or no (handlers/after_session.py), else goodbye."""
+    count = sessions_this_week(turn)
+    if counted and count:
+        speech = [*speech, f"That's your {ordinal(count)} session this week."]
+    offer = after_session_offer(turn) if counted else None
+    if offer is not None:
+        return turn.reply(_join([*speech, offer.sentence]), offer.reprompt)
+    return turn.reply(_join([*speech, GOODBYE]), end=True)
+
+
 def start_run(turn: Turn, course: Course, block: int = 0, lead: str = "", *, full_intro: bool = False) -> Response:
-    """Begin a fresh run of the routine at `block` (the intro by default)."""
-    turn.state.place = None
-    turn.state.run_started = iso(turn.now())
-    turn.state.run_exercised = False
+    """Begin a fresh run of the routine at `block` (the intro by default).
+
+    With the check-in on, the run first waits for "how is your back today?", asked once a session
+    (a second start in the same session, "start over" after finishing, goes straight on): the answer
+    (skill/handlers/checkin.py) begins it with `begin_waiting_run`. A run already waiting on its
+    check-in in this session keeps its stamp, so the rating stays tied to it.
+    """
+    state = turn.state
+    waiting = state.checkin_block is not None and state.checkin_asked_in == turn.session_id
+    state.place = None
+    if not (waiting and state.run_started):
+        state.run_started = iso(turn.now())
+    state.run_exercised = False
+    if state.checkin_on and turn.speakable and state.checkin_asked_in != turn.session_id:
+        state.checkin_asked_in = turn.session_id
+        state.checkin_block, state.checkin_full_intro = block, full_intro
+        state.ask(QUESTION_CHECKIN_START, turn.session_id)
+        return turn.reply(_join([lead, pain_checkin.ASK_START]), pain_checkin.REPROMPT_START)
+    return play(turn, course, block, 0, lead, full_intro=full_intro)
+
+
+def begin_waiting_run(turn: Turn, course: Course, lead: str = "") -> Response:
+    """Give the first chunk of the run that waited on the start check-in (from the start when none
+    is waiting, e.g. the routine changed meanwhile)."""
+    state = turn.state
+    block = state.checkin_block if state.checkin_block is not None and not turn.routine_changed else 0
+    full_intro = state.checkin_full_intro
+    state.checkin_block, state.checkin_full_intro = None, False
+    if state.run_started is None:
+        state.run_started = iso(turn.now())
+    state.place = None
     return play(turn, course, block, 0, lead, full_intro=full_intro)
 
 

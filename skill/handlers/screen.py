@@ -34,8 +34,8 @@ class ScreenInterceptor(AbstractResponseInterceptor):
             return
         if not device_supports(handler_input, "Alexa.Presentation.APL"):
             return
-        if any(isinstance(d, PlayDirective) for d in response.directives or []):
-            return
+        if any(isinstance(d, (PlayDirective, RenderDocumentDirective)) for d in response.directives or []):
+            return  # a Play takes no document; a reply with its own screen (progress) keeps it
         state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
         if not isinstance(state, UserState) or state.mode == MODE_AUDIO or not state.routine:
             return

@@ -28,8 +28,11 @@ SEED = ROOT / "routines" / "back-pain.yaml"
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "everyday-speech.yaml"
 
 OPEN = "open my back routine"
-# "open my back routine", "start", "next" (exercise one's setup), "next" (set one of exercise one).
-INTO_SET_ONE = [OPEN, "start", "next", "next"]
+# How is your back today, from zero to ten? (the check-in before a run, skill/handlers/checkin.py)
+RATED = "about a four"
+# "open my back routine", "start", the check-in answered (the introduction), "next" (exercise one's
+# setup), "next" (set one of exercise one).
+INTO_SET_ONE = [OPEN, "start", RATED, "next", "next"]
 # What people say to go on, in turn, until the routine is over.
 EVERYDAY = ["next", "i'm ready", "okay", "done", "what's next", "let's go", "ready", "go on", "carry on",
             "next one", "keep going"]
@@ -115,12 +118,14 @@ def _answers(emulator, items: list[dict[str, Any]]) -> list[tuple[str, dict[str,
 
 def test_seed_routine_start_to_finish_in_everyday_words(emulator):
     """The seed routine from "open my back routine" to its goodbye, going on with everyday phrasings
-    in turn; next to it, a user who says only "next", whose replies are the parts in order."""
+    in turn; next to it, a user who says only "next", whose replies are the parts in order. Both
+    answer the check-in before the run; at the finish ("how is your back now?") going on means
+    going without a number, so the last reply is the goodbye for both."""
     exercises = [e.name for e in RoutineLibrary(SEED.parent).get(SEED.stem).exercises]
     assert len(exercises) == 3
     # Bounded: long enough to finish even if only "next" moved on; each stops at the reply that ends it.
-    everyday = [OPEN, "start", *itertools.islice(itertools.cycle(EVERYDAY), 30 * len(EVERYDAY))]
-    only_next = [OPEN, "start", *["next"] * 60]
+    everyday = [OPEN, "start", RATED, *itertools.islice(itertools.cycle(EVERYDAY), 30 * len(EVERYDAY))]
+    only_next = [OPEN, "start", RATED, *["next"] * 60]
     steps, reference = converse(emulator, [{"userId": _user(), "steps": everyday, "stopWhenEnded": True},
                                            {"userId": _user(), "steps": only_next, "stopWhenEnded": True}])
 
@@ -134,9 +139,9 @@ def test_seed_routine_start_to_finish_in_everyday_words(emulator):
     assert not any(s["fallback"] for s in reference), [_shown(s) for s in reference if s["fallback"]]
 
     # Every phrasing must be matched to an intent and move on one part, as "next" does.
-    parts = [readable(s["ssml"]) for s in reference[2:]]
+    parts = [readable(s["ssml"]) for s in reference[3:]]
     problems, done = [], 0
-    for number, step in enumerate(steps[2:], start=3):
+    for number, step in enumerate(steps[3:], start=4):
         if step["fallback"]:
             problems.append(f"step {number}: {step['say']!r} matched no intent (virtual-alexa sent {FALLBACK})")
         elif done < len(parts) and parts[done] in readable(step["ssml"]):
@@ -145,11 +150,31 @@ def test_seed_routine_start_to_finish_in_everyday_words(emulator):
         else:
             problems.append(f"step {number}: {_shown(step)} did not move on")
     if problems:
-        pytest.fail(f"{len(problems)} of {len(steps) - 2} everyday steps went wrong:\n" + "\n".join(problems))
+        pytest.fail(f"{len(problems)} of {len(steps) - 3} everyday steps went wrong:\n" + "\n".join(problems))
     assert done == len(parts)
     heard = " ".join(readable(s["ssml"]).lower() for s in steps)
     missing = [name for name in exercises if name.lower() not in heard]
     assert not missing, f"never heard: {missing}"
+
+
+def test_the_check_in_in_everyday_words(emulator):
+    """A rating said the way people say it, "how am I doing", and "turn off the check-in", which is
+    remembered: the next session starts over without the question."""
+    words = [OPEN, "start", "about a six", "how am I doing", "turn off the check-in", "stop",
+             OPEN, "start over"]
+    [steps] = converse(emulator, [{"userId": _user(), "steps": words}])
+    said = [readable(s["ssml"]) for s in steps]
+    errors = [_shown(s) for s in steps if "error" in s or s["fallback"]]
+    assert not errors, errors
+    assert [s["intent"] for s in steps] == ["LaunchRequest", "StartRoutineIntent", "RatingIntent", "HowAmIDoingIntent",
+                                            "CheckInOffIntent", "AMAZON.StopIntent", "LaunchRequest",
+                                            "AMAZON.StartOverIntent"]
+    assert "how is your back today, from zero to ten" in said[1].lower()
+    assert said[2].startswith("Thank you. I've noted a six.") and "Welcome." in said[2]
+    assert "six out of ten" in said[3]  # the rating just given, in the progress sentence
+    assert said[4].startswith("Okay, I won't ask how your back is any more.")
+    assert steps[5]["ended"] and not steps[4]["ended"]
+    assert "from zero to ten" not in said[7] and said[7].startswith("Okay, from the beginning.")
 
 
 def test_pain_phrases_in_a_set_get_safety_advice(emulator):

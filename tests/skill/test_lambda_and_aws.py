@@ -88,7 +88,8 @@ def test_the_skill_over_dynamodb_keeps_the_place_across_sessions(aws, built):
     app, _ = make_audio_app(built.routines, built.output, Path("unused"), Clock(), adapter=adapter)
     user = Device(app.test_client())
     user.launch()
-    user.say("StartRoutineIntent")
+    user.say("StartRoutineIntent")  # "how is your back today, from zero to ten?"
+    user.say("RatingIntent", rating="4")  # the introduction
     user.say("AMAZON.NextIntent")
     user.say("SlowerIntent")  # a float pace, stored as a DynamoDB number
     user.end_session()
@@ -96,6 +97,7 @@ def test_the_skill_over_dynamodb_keeps_the_place_across_sessions(aws, built):
     assert "Shall we carry on" in welcome.text
     stored = adapter.get_attributes(request_for())
     assert stored["place"]["block"] == 1 and stored["pace"] == 1.25
+    assert [(c["moment"], c["rating"]) for c in stored["checkins"]] == [("start", 4)]  # an int again, not a Decimal
 
 
 def test_serve_builds_its_app_with_dynamodb_when_asked(aws, built, tmp_path):
@@ -146,6 +148,7 @@ def test_a_failed_save_says_so_and_keeps_the_previous_place(aws, built):
     user = Device(app.test_client()).on(ECHO_SHOW)
     user.launch()
     user.say("StartRoutineIntent")
+    user.say("RatingIntent", rating="3")  # the check-in answered: the introduction
     before = store.get_attributes(request_for())
     store.failing = True
     reply = user.say("AMAZON.NextIntent")

@@ -11,6 +11,7 @@ from skill.screen import DOCUMENT_TOKEN, load_document, screen_data
 from skill.session_state import Place
 
 from tests.audio_harness import ECHO, ECHO_SHOW, Device, directives, make_audio_app
+from tests.checkin_harness import without_checkin
 from tests.skill_harness import Clock, stored_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,7 @@ def screen(reply) -> dict:
 
 
 def test_every_voice_reply_on_a_screen_device_renders_the_exercise(served):
+    without_checkin(served[1])  # its question and the progress screen: tests/skill/test_checkin.py
     show = Device(served[0].test_client()).on(ECHO_SHOW)
     welcome = screen(show.launch())
     assert welcome["title"] == "Mini routine" and welcome["percent"] == 0
@@ -71,7 +73,8 @@ def test_touching_next_does_what_saying_next_does(built, tmp_path):
     touched_app, touched_store = make_audio_app(built.routines, built.output, tmp_path / "touched.sqlite3", Clock())
     said = Device(said_app.test_client()).on(ECHO_SHOW)
     touched = Device(touched_app.test_client()).on(ECHO_SHOW)
-    for user in (said, touched):
+    for user, store in ((said, said_store), (touched, touched_store)):
+        without_checkin(store)
         user.launch()
         user.say("StartRoutineIntent")
     for _ in range(3):

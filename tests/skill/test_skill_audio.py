@@ -17,6 +17,7 @@ from skill.session_state import UserState
 
 from tests.audio_harness import (NO_AUDIO, PUBLIC_URL, Device, build_mini, directives, make_audio_app,
                                  play_of, token_of)
+from tests.checkin_harness import without_checkin
 from tests.skill_harness import stored_state
 
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def user(served) -> Device:
+    without_checkin(served[1])  # the audio version: tests/skill/test_checkin.py covers the check-in
     return Device(served[0].test_client())
 
 
@@ -235,8 +237,11 @@ def test_without_a_public_url_the_skill_says_so_and_guides_by_voice(built, tmp_p
     user = Device(app.test_client())
     user.launch()
     reply = user.say("PlayAudioIntent")
-    assert reply.text.startswith("The audio version isn't set up for this skill yet, so I'll guide you by voice.")
-    assert "Welcome." in reply.text and not directives(reply) and not reply.ended
+    # A fresh run by voice: the check-in comes first (it is on for this user), then the introduction.
+    assert reply.text == ("The audio version isn't set up for this skill yet, so I'll guide you by voice. "
+                          "Before we start, how is your back today, from zero to ten? Zero is no pain.")
+    assert not directives(reply) and not reply.ended
+    assert "Welcome." in user.say("RatingIntent", rating="3").text
     adapter.close()
 
 
@@ -249,6 +254,7 @@ def test_a_device_without_audioplayer_gets_one_sentence_then_voice(user):
 
 def test_a_track_that_is_not_built_is_said_and_voice_carries_on(built, tmp_path):
     app, adapter = make_audio_app(built.routines, tmp_path / "empty-output", tmp_path / "p.sqlite3")
+    without_checkin(adapter)
     user = Device(app.test_client())
     user.launch()
     reply = user.say("PlayAudioIntent")

@@ -10,6 +10,7 @@ from routine_graph import expand, load_routine
 from skill.routines import RoutineLibrary
 
 from tests.alexa_signing import encode, make_envelope, pki
+from tests.checkin_harness import without_checkin
 from tests.skill_harness import NOW, Clock, Conversation, make_app, stored_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def served(routines, tmp_path, clock):
 
 @pytest.fixture
 def user(served) -> Conversation:
+    without_checkin(served[1])  # the guide itself: tests/skill/test_checkin.py covers the check-in
     return Conversation(served[0].test_client())
 
 

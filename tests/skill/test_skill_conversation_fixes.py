@@ -17,6 +17,7 @@ from skill.session_state import EARLIER_SESSION, UserState
 from skill.speech import MAX_AUDIO_SECONDS, MAX_BREAK_SECONDS, audio_seconds, break_seconds
 
 from tests.alexa_signing import SKILL_ID
+from tests.checkin_harness import without_checkin
 from tests.skill_harness import Clock, Conversation, make_app, stored_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +39,14 @@ def served(tmp_path):
 
 @pytest.fixture
 def user(served) -> Conversation:
+    without_checkin(served[1])  # the guide itself: tests/skill/test_checkin.py covers the check-in
     return Conversation(served[0].test_client())
 
 
 def other_user(served, n: int) -> Conversation:
-    return Conversation(served[0].test_client(), user_id=f"amzn1.ask.account.OTHER{n:04d}")
+    user_id = f"amzn1.ask.account.OTHER{n:04d}"
+    without_checkin(served[1], user_id)
+    return Conversation(served[0].test_client(), user_id=user_id)
 
 
 def resolved(said: str, value_id: str, slot_type: str) -> dict:

@@ -88,7 +88,8 @@ class Walker:
         user = f"amzn1.ask.account.{routine}.{level}.{pace}"
         request = make_envelope(user_id=user)
         self.adapter.save_attributes(self.serializer.deserialize(json.dumps(request), RequestEnvelope),
-                                     {"routine": routine, "levels": {routine: level}, "pace": pace})
+                                     {"routine": routine, "levels": {routine: level}, "pace": pace,
+                                      "checkin_on": False})  # next, next... to the goodbye, no questions
         self.invoke(user)
         replies = 0
         while True:

@@ -222,9 +222,11 @@ def test_console_runs_a_conversation_through_the_skill(library, tmp_path):
     adapter = SQLitePersistenceAdapter(tmp_path / "talk.sqlite3")
     out = io.StringIO()
     console = Console(build_skill(library, adapter), UtteranceMatcher(interaction_model(library)), out)
-    run(console, io.StringIO("start\nnext\nwhere am i\npause\nask my back routine to resume\nquit\n"), out)
+    run(console, io.StringIO("start\nabout a four\nnext\nwhere am i\npause\nask my back routine to resume\nquit\n"),
+        out)
     text = out.getvalue()
     assert "alexa> Welcome to my back routine." in text
+    assert "(RatingIntent rating='4')" in text and "I've noted a four." in text  # the check-in, answered in everyday words
     assert "[pause 2 s] When you're in position, say next to start set one." in text
     assert "(WhereAmIIntent)" in text and "You're at the start of exercise one of three" in text
     # Paused after the setup was heard: resuming goes on to set one rather than repeating the setup.
@@ -241,7 +243,7 @@ def test_talk_command_with_a_routine_and_speak_without_a_voice(tmp_path, monkeyp
 
     monkeypatch.setattr(console_module, "make_wav_writer", no_voice)
     result = CliRunner().invoke(main, ["talk", "back-pain", "--speak", "--routines", str(ROOT / "routines")],
-                                input="where am i\nquit\n")
+                                input="about a four\nwhere am i\nquit\n")
     assert result.exit_code == 0, result.output
     assert "you> start back pain" in result.output and "Welcome. Let's move your back gently today." in result.output
     assert "no offline voice available" in result.output and "We're in the introduction" in result.output

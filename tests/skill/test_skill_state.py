@@ -12,7 +12,7 @@ import pytest
 from routine_graph.expansion import expand
 from routine_graph.loader import load_routine
 from skill.routines import PACES, RoutineLibrary, faster, find_exercise, levels_easiest_first, slower
-from skill.session_state import Completed, Place, UserState
+from skill.session_state import MAX_HISTORY, Completed, Place, UserState
 from skill.speech import break_tag, esc, plan_block, readable, silence_atoms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +46,8 @@ def test_history_counts_sessions_in_a_window():
     for days in (10, 6, 2, 0):
         state.record_completion("back-pain", "standard", 1.0, NOW - dt.timedelta(days=days))
     assert state.sessions_since(NOW - dt.timedelta(days=7)) == 3
-    state.history = state.history + [Completed("x", "2024-05-06T12:00:00+00:00", "a", 1.0)] * 300
-    assert len(state.to_attributes()["history"]) == 200
+    state.history = state.history + [Completed("x", "2024-05-06T12:00:00+00:00", "a", 1.0)] * (MAX_HISTORY + 100)
+    assert len(state.to_attributes()["history"]) == MAX_HISTORY == 1000  # the user with 1,000 sessions
 
 
 def test_pace_ladder_and_levels():

@@ -28,6 +28,7 @@ from skill.speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, plan_block, readab
 
 from tests.audio_harness import PUBLIC_URL, Device, make_audio_app, play_of
 from tests.routine_strategies import routines as generated_routines
+from tests.checkin_harness import without_checkin
 from tests.skill_harness import Clock, Conversation, make_app
 from tests.skill.test_skill_limits import Walker
 
@@ -254,6 +255,7 @@ def seed_user(tmp_path):
     folder.mkdir()
     (folder / SEED.name).write_text(SEED.read_text())
     app, adapter = make_app(folder, tmp_path / "progress.sqlite3", Clock())
+    without_checkin(adapter)  # the guide's own replies, in order
     yield Conversation(app.test_client())
     adapter.close()
 
@@ -393,6 +395,7 @@ def test_a_track_built_from_an_older_version_of_the_routine_is_not_believed(talk
 @pytest.fixture
 def talkative_user(talkative, tmp_path):
     app, adapter = make_audio_app(talkative.routines, talkative.output, tmp_path / "p.sqlite3", Clock())
+    without_checkin(adapter)
     yield Device(app.test_client())
     adapter.close()
 
