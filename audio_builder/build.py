@@ -132,6 +132,10 @@ class Builder:
             return False
         if levels is None and set(old.levels) != set(old.all_levels):
             return False  # a level was removed from the routine (its outputs must go), or never built
+        for level in levels or old.levels:  # a level kept by a `--level` build of an earlier version of the file
+            entry = old.levels.get(level)
+            if entry is None or (entry.source_sha256 or old.source_sha256) != source_sha256:
+                return False
         return holds(target, old, levels or old.all_levels)
 
     def _load(self, routine_file: Path, levels: list[str] | None):
@@ -159,9 +163,11 @@ class Builder:
         fmt = Mp3Format(self.settings.sample_rate, self.settings.bitrate_kbps)  # checked in check_settings
         graphs = [expand(routine, level) for level in report.levels]
         pieces = self._cue_pieces(graphs, fmt, report, routine)
-        old_levels = old.levels if old else {}
+        # Levels recorded before their own source hash was: built from the old manifest's file.
+        old_levels = {name: lv if lv.source_sha256 else lv._replace(source_sha256=old.source_sha256)
+                      for name, lv in old.levels.items()} if old else {}
         built = {graph.level: build_level(target, graph, pieces, fmt, settings, old_levels.get(graph.level), report,
-                                          self.progress) for graph in graphs}
+                                          self.progress)._replace(source_sha256=source_sha256) for graph in graphs}
         # Levels not asked for this time are kept as they were, unless the routine dropped them.
         kept: dict[str, Level] = {**old_levels, **built}
         return Manifest(

@@ -144,6 +144,10 @@ class Level(NamedTuple):
     # Only in a published copy of the manifest (publish.py, `--paces`): the other paces uploaded for the
     # skill's audio version. A build never writes it, and readers from before it ignore the key.
     paces: tuple[PacedTrack, ...] = ()
+    # The routine file's sha256 this level was built from: `build --level` builds some levels of an edited
+    # file and keeps the others, which then differ from the manifest's source_sha256 until built again.
+    # "" in manifests from before it was recorded (read as the manifest's own).
+    source_sha256: str = ""
 
     @property
     def full(self) -> Track | None:
@@ -178,6 +182,8 @@ class Level(NamedTuple):
                "tracks": [t.to_dict() for t in self.tracks]}
         if self.paces:
             doc["paces"] = [p.to_dict() for p in self.paces]
+        if self.source_sha256:
+            doc["source_sha256"] = self.source_sha256
         return doc
 
 

@@ -200,7 +200,7 @@ def _manifest(doc: _Object) -> Manifest:
 def _level(name: str, entry: _Object) -> Level:
     return Level(name=name, duration_ms=entry.count("duration_ms"), playlist=entry.file("playlist"),
                  tracks=tuple(_track(t) for t in entry.objects("tracks")), pace=entry.number("pace", 1.0),
-                 paces=tuple(_paced(t) for t in entry.objects("paces")))
+                 paces=tuple(_paced(t) for t in entry.objects("paces")), source_sha256=entry.text("source_sha256", ""))
 
 
 def _paced(t: _Object) -> PacedTrack:

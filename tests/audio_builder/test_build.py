@@ -228,6 +228,19 @@ def test_editing_one_cue_remakes_only_that_cue_and_its_tracks(built, routine, ca
     assert any(c["text"] == "And down, slowly." for t in after["levels"]["long"]["tracks"] for c in t["cues"])
 
 
+def test_a_level_kept_by_a_level_build_of_an_edited_file_is_built_by_the_next_full_build(built, routine, cache_dir):
+    folder, _, _ = built
+    routine.write_text(routine.read_text().replace("- say: Down.", "- say: And down, slowly."))
+    Builder(folder.parent, cache_dir, BuildSettings(engine="espeak")).build(routine, ["short"])
+    kept = json.loads((folder / "manifest.json").read_text())["levels"]["long"]
+    assert not any(c["text"] == "And down, slowly." for t in kept["tracks"] for c in t["cues"])
+    report = build(routine, folder.parent, cache_dir)  # every level: the long one is from the old file
+    assert not report.up_to_date and report.tracks_built > 0
+    after = json.loads((folder / "manifest.json").read_text())
+    assert any(c["text"] == "And down, slowly." for t in after["levels"]["long"]["tracks"] for c in t["cues"])
+    assert build(routine, folder.parent, cache_dir).up_to_date
+
+
 def test_removed_level_and_routine_outputs_are_removed(built, routine, cache_dir, tmp_path):
     folder, _, _ = built
     routine.write_text(routine.read_text().replace("  long: high\n", ""))
