@@ -22,14 +22,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import BuildError
 from .mp3 import ENCODER_ID, EncodedPiece, Mp3Format
 from .voice import DEFAULT_RATE, Voice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engines.base import TTSEngine
+    from .engines.base import Speech, TTSEngine
 
 # 2: the checksum covers the header too. Entries of format 1 fail the magic check and are made again once.
 _MAGIC = b"BRCUE2\n"
@@ -220,11 +220,25 @@ class CueSynthesizer:
             if cached is not None:
                 self.cache_hits += 1
                 return cached
+        return self.finish(text, self.speak(text))
+
+    def pieces(self, texts: Iterable[str]) -> Iterator[tuple[str, EncodedPiece]]:
+        """(text, piece) for cues not in the cache, made two at a time (cue_pipeline.py): the engine says
+        the next while the last is processed. CueSynthesisError names a cue the engine failed on."""
+        from .cue_pipeline import made_pieces
+
+        return made_pieces(self, texts)
+
+    def speak(self, text: str) -> "Speech":
+        """The engine's raw speech of `text`, in the build's voice."""
+        return self.engine.synthesize(text, self.voice.name, self.voice.rate)
+
+    def finish(self, text: str, speech: "Speech") -> EncodedPiece:
+        """`speech` (of `text`) processed, encoded and stored: the piece."""
         from .cue_processing import encode_cue
 
-        speech = self.engine.synthesize(text, self.voice.name, self.voice.rate)
         piece = encode_cue(speech, self.fmt, target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
         self.synthesized += 1
         if self.cache is not None:
-            self.cache.put(key, piece)
+            self.cache.put(self.key(text), piece)
         return piece

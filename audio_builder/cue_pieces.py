@@ -14,7 +14,7 @@ from .progress import Progress
 def cue_pieces(texts: list[str], synth: CueSynthesizer, fmt: Mp3Format, report,
                progress: Callable[[str, int], Progress]) -> dict[str, EncodedPiece]:
     """Text -> piece for `texts`; counts cues cached and synthesized, and the synthesis time, in `report`."""
-    from .engines.base import EngineError
+    from .cue_pipeline import CueSynthesisError
     from .tones import is_tone, tone_piece
 
     pieces, missing = {}, []
@@ -31,12 +31,12 @@ def cue_pieces(texts: list[str], synth: CueSynthesizer, fmt: Mp3Format, report,
     if missing:
         bar = progress("synthesizing cues", len(missing))
         started = time.perf_counter()
-        for text in missing:
-            try:
-                pieces[text] = synth.piece(text)
-            except EngineError as exc:
-                raise BuildError(f"could not synthesize {text!r}: {exc}") from None
-            bar.advance()
+        try:
+            for text, piece in synth.pieces(missing):  # the next cue is said while this one is encoded
+                pieces[text] = piece
+                bar.advance()
+        except CueSynthesisError as exc:
+            raise BuildError(str(exc)) from None
         bar.done()
         report.synthesis_seconds += time.perf_counter() - started
         report.cues_synthesized += len(missing)

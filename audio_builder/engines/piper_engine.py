@@ -76,7 +76,12 @@ def _load_voice(model_path: Path, config_path: Path) -> Any:
 def _open_voice(voice_class: Any, model_path: Path, config_path: Path) -> Any:
     """PiperVoice.load, but with onnxruntime's memory patterns off: they are cached per input shape,
     and every cue has a different length, so they only grow (measured on 55 cues: peak RSS 281 MB
-    with them, 258 MB without, and synthesis no slower). The arena stays on: without it, peak was 340 MB."""
+    with them, 258 MB without, and synthesis no slower). The arena stays on: without it, peak was 340 MB.
+
+    Its threads do not spin while waiting for work: a build processes the last cue on the other core
+    while the voice says the next (cue_pipeline.py), and spinning threads take that core from it. On
+    the seed's standard level (scripts/bench_build.py, 2 cores) raw synthesis took as long either way
+    (16.5 s; 29 s of CPU without spinning, 32 s with), and the cold build 27 s without, 31 s with."""
     import json
 
     import onnxruntime
@@ -84,6 +89,7 @@ def _open_voice(voice_class: Any, model_path: Path, config_path: Path) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.enable_mem_pattern = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     with open(config_path, encoding="utf-8") as f:
         config = PiperConfig.from_dict(json.load(f))
     session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
