@@ -28,7 +28,7 @@ from routine_graph.words import number_words
 
 from .session_state import CHECKIN_FINISH as FINISH
 from .session_state import CHECKIN_START as START
-from .session_state import MAX_RATING, MIN_RATING
+from .session_state import MAX_RATING, MIN_RATING, parse_time
 
 if TYPE_CHECKING:
     from .session_state import CheckIn, Completed
@@ -70,7 +70,7 @@ def summarise(history: Sequence[Completed], checkins: Sequence[CheckIn], now: dt
     """The summary as of `now` (naive means UTC). Days are local to `tz` (UTC when None). Anything
     stamped after `now`, or with a stamp that does not parse, is left out. Any order is accepted."""
     now = _aware(now)
-    finished = [(t, c.started_at) for c in history if (t := _parse(c.finished_at)) is not None and t <= now]
+    finished = [(t, c.started_at) for c in history if (t := parse_time(c.finished_at)) is not None and t <= now]
     return _summary(finished, rated_sessions(checkins, now), now, tz or dt.timezone.utc)
 
 
@@ -89,13 +89,13 @@ def summarise_attributes(attributes: Mapping[str, Any], now: dt.datetime, tz: dt
     finished = []
     for entry in _list(attributes.get("history")):  # the loop the figure depends on: kept lean
         if isinstance(entry, dict) and isinstance(entry.get("routine"), str):
-            t = _parse(entry.get("finished_at"))
+            t = parse_time(entry.get("finished_at"))
             if t is not None and t <= now:
                 finished.append((t, entry.get("started_at")))  # checked by _summary, if it needs it
     recent, keys, rated = [], set(), 0
     for entry in reversed(_list(attributes.get("checkins"))):
         checkin = CheckIn.from_dict(entry)
-        if checkin is None or _parse(checkin.at) > now:
+        if checkin is None or parse_time(checkin.at) > now:
             continue
         key = checkin.run or object()  # a rating without a run is a session of its own
         if key not in keys:
@@ -150,7 +150,7 @@ def rated_sessions(checkins: Sequence[CheckIn], now: dt.datetime) -> list[tuple[
     now = _aware(now)
     runs: dict[Any, list[tuple[dt.datetime, Any]]] = {}
     for index, checkin in enumerate(checkins):
-        at = _parse(checkin.at)
+        at = parse_time(checkin.at)
         if at is None or at > now or not _valid_rating(checkin.rating) or checkin.moment not in (START, FINISH):
             continue
         runs.setdefault(checkin.run or ("#", index), []).append((at, checkin))
@@ -243,19 +243,9 @@ def card_text(summary: ProgressSummary) -> str:
 # -- parsing ------------------------------------------------------------------------------------
 
 
-def _parse(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-
-
 def _stamp(value: Any) -> str | None:
     """A run stamp as Completed.from_dict keeps it: None unless it is a time."""
-    return value if _parse(value) is not None else None
+    return value if parse_time(value) is not None else None
 
 
 def _aware(when: dt.datetime) -> dt.datetime:
@@ -279,7 +269,7 @@ def session_outcomes(history: Sequence[Completed], checkins: Sequence[CheckIn], 
             by_run.setdefault(checkin.run, []).append(checkin)
     outcomes = []
     for done in history:
-        finished = _parse(done.finished_at)
+        finished = parse_time(done.finished_at)
         if done.routine != routine or finished is None:
             continue
         ratings = by_run.get(done.started_at or "", [])

@@ -23,7 +23,7 @@ from ..progress_report import session_outcomes
 from ..routines import Course
 from ..session_state import QUESTION_PROGRESSION, iso, parse_time
 from ..speech import esc
-from .base import STATE_KEY, IntentHandler, Turn
+from .base import IntentHandler, Turn, pending_question
 from .reminders import OFFER_REPROMPT, reminder_offer
 
 GOODBYE = "Take care, and see you next time."
@@ -62,17 +62,11 @@ def progression_offer(turn: Turn, course: Course) -> Offer | None:
     return Offer(suggestion.sentence(), PROGRESSION_REPROMPT)
 
 
-def _pending(handler_input: HandlerInput) -> bool:
-    state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-    session = handler_input.request_envelope.session
-    return state is not None and session is not None and state.pending_question(session.session_id) == QUESTION_PROGRESSION
-
-
 class ProgressionAnswerHandler(IntentHandler):
     """A yes or no while "want to try the full level next time?" is pending in this session."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _pending(handler_input)
+        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_PROGRESSION
 
 
 class ProgressionYesHandler(ProgressionAnswerHandler):

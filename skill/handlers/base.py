@@ -34,6 +34,16 @@ REPROMPT_START = "Say start when you're ready, or help to hear what you can say.
 QUOTE_CHARS = 60
 
 
+def pending_question(handler_input: HandlerInput) -> str | None:
+    """The yes/no question asked in this request's session and not yet answered, if any: answer
+    handlers for one question take their intent only while it is pending (handlers/__init__.py)."""
+    state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
+    session = handler_input.request_envelope.session
+    if state is None or session is None:
+        return None
+    return state.pending_question(session.session_id)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

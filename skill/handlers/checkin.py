@@ -24,7 +24,7 @@ from ..routines import Course, levels_easiest_first
 from ..session_state import (CHECKIN_FINISH, CHECKIN_START, QUESTION_CHECKIN_FINISH, QUESTION_CHECKIN_FINISH_AGAIN,
                              QUESTION_CHECKIN_GENTLE, QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN)
 from ..speech import esc
-from .base import STATE_KEY, IntentHandler, Turn
+from .base import IntentHandler, Turn, pending_question
 from .flow import REPROMPT_GO_ON, REPROMPT_START, begin_waiting_run, finish_reply, no_routines
 from .progress import show_progress
 from .routine import StartRoutineHandler
@@ -160,11 +160,7 @@ def _gentlest_level(turn: Turn, course: Course) -> str | None:
 
 
 def _pending_checkin(handler_input: HandlerInput) -> str | None:
-    state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-    session = handler_input.request_envelope.session
-    if state is None or session is None:
-        return None
-    question = state.pending_question(session.session_id)
+    question = pending_question(handler_input)
     return question if question in CHECKIN_QUESTIONS else None
 
 

@@ -17,7 +17,7 @@ from ask_sdk_model import Response
 
 from ..session_state import QUESTION_FORGET
 from ..user_ref import envelope_user_ref
-from .base import STATE_KEY, IntentHandler, RequestTypeHandler, Turn
+from .base import IntentHandler, RequestTypeHandler, Turn, pending_question
 from .state import FORGOTTEN_KEY
 
 ASK_FORGET = "This deletes your place, your settings and your history for good. Are you sure?"
@@ -43,14 +43,6 @@ def forget_user(handler_input: HandlerInput, log) -> bool:
     return True
 
 
-def _pending(handler_input: HandlerInput) -> str | None:
-    state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-    session = handler_input.request_envelope.session
-    if state is None or session is None:
-        return None
-    return state.pending_question(session.session_id)
-
-
 class ForgetProgressHandler(IntentHandler):
     """"Forget my progress", "delete my data": asks first; only a yes deletes."""
 
@@ -65,7 +57,7 @@ class ForgetAnswerHandler(IntentHandler):
     """A yes or no while "are you sure?" (about deleting) is pending in this session."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _pending(handler_input) == QUESTION_FORGET
+        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_FORGET
 
 
 class ForgetYesHandler(ForgetAnswerHandler):

@@ -28,7 +28,7 @@ from ..reminders import REMINDERS_SCOPE, NeedsPermission, NoReminders, Reminders
 from ..session_state import QUESTION_REMINDER
 from ..spoken_time import ClockTime, clock_time, part_of_day
 from ..user_ref import envelope_user_ref
-from .base import REPROMPT_GO_ON, REPROMPT_START, STATE_KEY, IntentHandler, RequestTypeHandler, Turn
+from .base import REPROMPT_GO_ON, REPROMPT_START, IntentHandler, RequestTypeHandler, Turn, pending_question
 
 ASK_FOR = "AskFor"
 PERMISSION_TOKEN = "back-routine-reminders"
@@ -311,17 +311,11 @@ def reminder_offer(turn: Turn) -> str | None:
     return f"Shall I remind you tomorrow at {at.said}, and every day at that time?"
 
 
-def _offer_pending(handler_input: HandlerInput) -> bool:
-    state = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-    session = handler_input.request_envelope.session
-    return state is not None and session is not None and state.pending_question(session.session_id) == QUESTION_REMINDER
-
-
 class ReminderAnswerHandler(IntentHandler):
     """A yes or no while "shall I remind you tomorrow at this time?" is pending in this session."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _offer_pending(handler_input)
+        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_REMINDER
 
 
 class ReminderYesHandler(ReminderAnswerHandler):
