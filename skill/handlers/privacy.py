@@ -23,6 +23,9 @@ from .state import FORGOTTEN_KEY
 ASK_FORGET = "This deletes your place, your settings and your history for good. Are you sure?"
 ASK_FORGET_AGAIN = "Say yes to delete everything I keep about you, or no to keep it."
 FORGOTTEN = "Done. I've deleted your place, your settings and your history. Goodbye."
+FORGOTTEN_WITH_REMINDERS = FORGOTTEN.replace(
+    " Goodbye.", " Your daily reminders are kept by Alexa: to stop them, say cancel my reminders, or delete them "
+    "in the Alexa app. Goodbye.")
 NOT_FORGOTTEN = "Sorry, I couldn't delete your data just now, so nothing has changed. Please try again later."
 KEPT = "Okay, I haven't deleted anything: your place, your settings and your history are kept."
 KEPT_GO_ON = "Say next when you're ready, or stop to finish for today."
@@ -68,7 +71,9 @@ class ForgetYesHandler(ForgetAnswerHandler):
         if not forget_user(turn.handler_input, turn.deps.log):
             return turn.reply(NOT_FORGOTTEN, end=True)
         turn.state.notice = None  # nothing of the old state is spoken either
-        return turn.reply(FORGOTTEN, end=True)
+        # Reminders live in the user's Alexa account, not in our record: say so rather than let them
+        # think they are gone ("cancel my reminders" still finds them through the API).
+        return turn.reply(FORGOTTEN_WITH_REMINDERS if turn.state.reminders else FORGOTTEN, end=True)
 
 
 class ForgetNoHandler(ForgetAnswerHandler):

@@ -16,7 +16,7 @@ from ask_sdk_model import RequestEnvelope
 from skill.builder import build_skill
 from skill.dynamodb import dynamodb_adapter
 from skill.envelope_check import envelope_problem
-from skill.handlers.privacy import ASK_FORGET, FORGOTTEN, KEPT
+from skill.handlers.privacy import ASK_FORGET, FORGOTTEN, FORGOTTEN_WITH_REMINDERS, KEPT
 from skill.interaction_model import LOCALES, manifest, privacy_url_for, read_package
 from skill.model_lint import SMAPI_MANIFEST, check_package, smapi_problems
 from skill.phrases import intent_samples
@@ -100,6 +100,21 @@ def test_forget_asks_first_and_yes_deletes_the_row(served, tmp_path):
     assert "carry on" not in welcome.text.lower()
     assert sqlite_ids(tmp_path / "progress.sqlite3") == {OTHER_USER, USER_ID}
     assert stored_state(adapter).get("events") == [] and stored_state(adapter).get("history") == []
+
+
+def test_forgetting_a_user_with_reminders_says_where_the_reminders_are(served):
+    """The reminders are in the user's Alexa account, not in what we delete: the reply says how to stop them."""
+    app, adapter = served
+    user = Conversation(app.test_client())
+    make_progress(user)
+    attributes = stored_state(adapter)
+    attributes["reminders"] = ["alert-token-1"]
+    request = DefaultSerializer().deserialize(json.dumps(make_envelope(user_id=USER_ID)), RequestEnvelope)
+    adapter.save_attributes(request, attributes)
+    user.say("ForgetProgressIntent")
+    done = user.say("AMAZON.YesIntent")
+    assert done.text == FORGOTTEN_WITH_REMINDERS and "cancel my reminders" in done.text and done.ended
+    assert stored_state(adapter) == {}
 
 
 def test_no_keeps_everything_and_says_so(served):
