@@ -235,7 +235,7 @@ class CueSynthesizer:
 
     def finish(self, text: str, speech: "Speech") -> EncodedPiece:
         """`speech` (of `text`) processed, encoded and stored: the piece."""
-        from .cue_processing import encode_cue
+        from .cue_encoding import encode_cue
 
         piece = encode_cue(speech, self.fmt, target_lufs=self.target_lufs, peak_dbtp=self.peak_dbtp)
         self.synthesized += 1

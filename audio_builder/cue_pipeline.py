@@ -4,7 +4,7 @@ encoded and stored (docs/architecture.md, "Voice identity and the build's steps"
 Synthesis stays in the calling thread, one cue after another, as the engine expects; processing runs
 in one worker thread. Both spend their time in native code that lets go of the GIL (onnxruntime or
 espeak-ng, numpy's FFTs and ufuncs, LAME, miniaudio), so on two cores a cold build takes about as long
-as the synthesis alone. Each cue's bytes depend on its speech alone (cue_processing.encode_cue is a
+as the synthesis alone. Each cue's bytes depend on its speech alone (cue_encoding.encode_cue is a
 pure function of it), so the pieces are the ones a one-at-a-time build makes.
 """
 from __future__ import annotations

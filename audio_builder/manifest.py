@@ -141,7 +141,7 @@ class Level(NamedTuple):
     playlist: str  # relative to the routine folder: "standard/playlist.m3u8"
     tracks: tuple[Track, ...]
     pace: float = 1.0
-    # Only in a published copy of the manifest (publish.py, `--paces`): the other paces uploaded for the
+    # Only in a published copy of the manifest (publish_paces.py, `--paces`): the other paces uploaded for the
     # skill's audio version. A build never writes it, and readers from before it ignore the key.
     paces: tuple[PacedTrack, ...] = ()
     # The routine file's sha256 this level was built from: `build --level` builds some levels of an edited

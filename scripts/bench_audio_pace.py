@@ -8,7 +8,7 @@ synthesize, so the engine only changes how long the build takes):
   later one, which every AudioPlayer event pays; and the same from a published manifest (Level.paces);
 - same_place (skill/variant_place.py) from the prebuilt full session to the 1.5 variant at offsets
   spread over the session: what "slower" while listening adds to the request;
-- what `publish --paces 1.25,1.5` does before uploading (audio_builder.publish.paced_files: every level
+- what `publish --paces 1.25,1.5` does before uploading (audio_builder.publish_paces.paced_files: every level
   assembled at each pace, hashed, the manifest record written): time, files, bytes, and the size of the
   published manifest against the built one.
 
@@ -52,7 +52,8 @@ def main() -> None:
 
     from audio_builder.build import Builder, BuildSettings
     from audio_builder.manifest_reader import load_manifest, parse_manifest
-    from audio_builder.publish import built_files, paced_files
+    from audio_builder.publish import built_files
+    from audio_builder.publish_paces import paced_files
     from audio_builder.variant_source import VariantSource
     from skill.audio_tracks import AudioCatalog, LocalManifests
     from skill.audio_variants import LocalVariants

@@ -95,10 +95,11 @@ def cold_build_against_tts(routine_file: Path, level: str, engine_name: str, rou
 
 def encode_loss(routine_file: Path, level: str, engines: list[str]) -> None:
     """What one MP3 encode takes off the loudness of the routine's cues, levelled to -19 LUFS, per
-    engine: the figures behind cue_processing.ENCODE_LOSS_LU."""
+    engine: the figures behind cue_encoding.ENCODE_LOSS_LU."""
     import numpy as np
 
-    from audio_builder.cue_processing import CONTEXT_S, decoded_measure, level_cue, prepare_cue
+    from audio_builder.cue_encoding import decoded_measure
+    from audio_builder.cue_processing import CONTEXT_S, level_cue, prepare_cue
     from audio_builder.engines.registry import get_engine
     from audio_builder.loudness import integrated_lufs, to_float
     from audio_builder.mp3 import Mp3Format, encode_piece

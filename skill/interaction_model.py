@@ -1,22 +1,22 @@
 """The skill package: skill.json and one interaction model per locale, generated from the routines.
 
-Routine titles and exercise names (with their synonyms) become the values of the ROUTINE and
-EXERCISE slot types, so a new routine file is speakable after `back-routine skill-package` and a
-redeploy. Everything generated is checked twice: by loading it into the ask-smapi-model classes
+The model's slot type values come from the routines (slot_values.py), so a new routine file is
+speakable after `back-routine skill-package` and a redeploy. Everything generated is checked twice: by loading it into the ask-smapi-model classes
 Amazon's own tools use (a round trip, so an unknown or misspelled field shows up), and by a lint of
 the rules those classes do not know (slots declared, no duplicate samples, invocation name rules).
 """
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .phrases import intent_samples, slot_type_values
+from .phrases import intent_samples
 from .reminders import REMINDERS_SCOPE
-from .routines import RoutineLibrary, routine_synonyms
+from .routines import RoutineLibrary
+from .slot_values import (BODY_PART_TYPE, EXERCISE_TYPE, PAIN_FEELING_TYPE, REMINDER_SUBJECT_TYPE, ROUTINE_TYPE,
+                          phrase_slot_types, slot_types)
 
 INVOCATION_NAME = "my back routine"
 SKILL_NAME = "My Back Routine"
@@ -24,12 +24,6 @@ LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 COUNTRIES = ("US", "GB", "CA", "AU", "IN")
 ENDPOINT_PLACEHOLDER = "https://skill.example.com/alexa"
 LAMBDA_ARN_PREFIX = "arn:aws:lambda:"
-
-ROUTINE_TYPE = "ROUTINE"
-EXERCISE_TYPE = "EXERCISE"
-BODY_PART_TYPE = "BODY_PART"
-PAIN_FEELING_TYPE = "PAIN_FEELING"
-REMINDER_SUBJECT_TYPE = "REMINDER_SUBJECT"
 
 
 @dataclass(frozen=True)
@@ -109,73 +103,6 @@ def all_intent_names() -> set[str]:
 # --------------------------------------------------------------------------------------------------
 # Generation
 # --------------------------------------------------------------------------------------------------
-
-
-def _spoken(text: str) -> str:
-    """A name as a slot value: lowercase words (Alexa matches case-insensitively; lowercase keeps
-    duplicates easy to spot)."""
-    text = text.lower().replace("&", " and ")
-    return " ".join(re.sub(r"[^a-z0-9' .-]+", " ", text).split())
-
-
-def _value(value_id: str, name: str, synonyms: Iterable[str]) -> dict[str, Any]:
-    name = _spoken(name)
-    seen = {name}
-    unique = []
-    for synonym in map(_spoken, synonyms):
-        if synonym and synonym not in seen:
-            seen.add(synonym)
-            unique.append(synonym)
-    body: dict[str, Any] = {"value": name}
-    if unique:
-        body["synonyms"] = unique
-    return {"id": value_id, "name": body}
-
-
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-
-
-def _position_names(routines: list[Any]) -> dict[str, str]:
-    """'first exercise', 'last exercise'... -> exercise id, where every routine agrees on the id
-    (with several routines a name that points at different exercises is left out)."""
-    names: dict[str, set[str]] = {}
-    for routine in routines:
-        count = len(routine.exercises)
-        for n, exercise in enumerate(routine.exercises, start=1):
-            said = [f"{_ORDINALS[n - 1]} exercise"] if n <= len(_ORDINALS) else []
-            if n == count:
-                said += ["last exercise", "final exercise", "last one", "final one"]
-            for name in said:
-                names.setdefault(name, set()).add(exercise.id)
-    return {name: ids.pop() for name, ids in names.items() if len(ids) == 1}
-
-
-def slot_types(library: RoutineLibrary) -> list[dict[str, Any]]:
-    routines, exercises = [], {}
-    loaded = [library.get(rid) for rid in library.ids()]
-    by_position = _position_names(loaded)
-    for rid, routine in zip(library.ids(), loaded):
-        routines.append(_value(rid, routine.title, [rid.replace("-", " "), *routine_synonyms(routine)]))
-        for exercise in routine.exercises:
-            names = [exercise.id.replace("-", " "), *exercise.synonyms]
-            names += [name for name, eid in by_position.items() if eid == exercise.id]
-            if exercise.id in exercises:  # the same exercise in several routines: one value, all names
-                first_name, known = exercises[exercise.id]
-                exercises[exercise.id] = (first_name, known + [exercise.name, *names])
-            else:
-                exercises[exercise.id] = (exercise.name, names)
-    exercise_values = [_value(eid, name, synonyms) for eid, (name, synonyms) in exercises.items()]
-    # Alexa rejects a slot type without values; keep the model valid with no routines at all.
-    return [
-        {"name": ROUTINE_TYPE, "values": routines or [_value("none", "routine", [])]},
-        {"name": EXERCISE_TYPE, "values": exercise_values or [_value("none", "exercise", [])]},
-    ]
-
-
-def phrase_slot_types() -> list[dict[str, Any]]:
-    """BODY_PART and PAIN_FEELING: what people call where it hurts and how."""
-    return [{"name": name, "values": [_value(vid, said[0], said[1:]) for vid, said in values.items()]}
-            for name, values in slot_type_values().items()]
 
 
 def interaction_model(library: RoutineLibrary, locale: str = "en-US") -> dict[str, Any]:

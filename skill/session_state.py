@@ -2,9 +2,10 @@
 
 Everything the skill remembers about a user lives here and nowhere else: which routine, where in it,
 at what level and pace, which question we are waiting on, the history of finished sessions and the
-pain ratings of the check-in. It is stored as one JSON-friendly dict through the ask-sdk persistence
-adapter (SQLite locally, DynamoDB on Lambda), keyed by user id, so a new session (or a new device)
-picks up where the last one stopped.
+pain ratings of the check-in (those records, and Place, are the dataclasses of skill/user_records.py).
+It is stored as one JSON-friendly dict through the ask-sdk persistence adapter (SQLite locally,
+DynamoDB on Lambda), keyed by user id, so a new session (or a new device) picks up where the last one
+stopped.
 
 Reading is forgiving on purpose: attributes written by an older version, or damaged by hand, must
 never lock a user out. Anything that does not parse falls back to its default.
@@ -17,6 +18,19 @@ from typing import Any
 
 from .audio_state import AudioState
 from .spoken_time import parse_clock
+from .user_records import (CHECKIN_FINISH, CHECKIN_START, EVENT_DETAILS, MAX_RATING, MIN_RATING, CheckIn, Completed,
+                           Event, Place, iso, parse_time)
+from .user_records import _float, _int, _str  # the same forgiving readers for UserState's own fields
+
+# The records are imported from here all over the project: they stay importable from this module.
+__all__ = [
+    "CHECKIN_FINISH", "CHECKIN_START", "EARLIER_SESSION", "EVENT_DETAILS", "MAX_CHECKINS", "MAX_EVENTS",
+    "MAX_HISTORY", "MAX_RATING", "MIN_RATING", "MODE_AUDIO", "MODE_VOICE", "QUESTIONS", "QUESTION_CHECKIN_FINISH",
+    "QUESTION_CHECKIN_FINISH_AGAIN", "QUESTION_CHECKIN_GENTLE", "QUESTION_CHECKIN_START",
+    "QUESTION_CHECKIN_START_AGAIN", "QUESTION_FORGET", "QUESTION_GENTLY", "QUESTION_HURT", "QUESTION_PROGRESSION",
+    "QUESTION_REMINDER", "QUESTION_RESUME", "QUESTION_RESUME_AUDIO", "QUESTION_START", "QUESTION_START_OVER",
+    "SCHEMA_VERSION", "CheckIn", "Completed", "Event", "Place", "UserState", "iso", "parse_time",
+]
 
 SCHEMA_VERSION = 1
 MAX_HISTORY = 1000  # completed sessions kept (well over a year of twice-daily practice)
@@ -36,7 +50,7 @@ QUESTION_CHECKIN_START_AGAIN = "checkin_start_again"  # the same, asked once mor
 QUESTION_CHECKIN_FINISH = "checkin_finish"  # after the outro: "how is your back now, from zero to ten?"
 QUESTION_CHECKIN_FINISH_AGAIN = "checkin_finish_again"
 QUESTION_CHECKIN_GENTLE = "checkin_gentle"  # a high rating at the start: "start gently, or rest today?"
-# Reminders (handlers/reminders.py): after a finished session, "shall I remind you tomorrow at this time?"
+# Reminders (handlers/reminder_offer.py): after a finished session, "shall I remind you tomorrow at this time?"
 QUESTION_REMINDER = "reminder"
 # Progression (handlers/after_session.py): "want to try the full level next time?"
 QUESTION_PROGRESSION = "progression"
@@ -50,122 +64,6 @@ EARLIER_SESSION = "earlier"
 
 # How the user follows the routine: chunk by chunk by voice, or the built track with AudioPlayer.
 MODE_VOICE, MODE_AUDIO = "voice", "audio"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where the user is: the chunk they were last given.
-
-    (`block`, `part`) is a routine_graph.navigation cursor on the user's Course: `block` indexes
-    Graph.blocks, `part` is the chunk within it when a block is too long for one response (see
-    skill.speech). `done` means they heard the chunk through (the session ran out after the
-    reprompt), so resuming goes on to the next chunk instead of repeating this one. `finished` means
-    the outro was given: the run is complete, "next" has nowhere to go.
-    """
-
-    block: int = 0
-    part: int = 0
-    done: bool = False
-    finished: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"block": self.block, "part": self.part, "done": self.done, "finished": self.finished}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Place | None:
-        if not isinstance(data, dict):
-            return None
-        block, part = _int(data.get("block"), -1), _int(data.get("part"), 0)
-        if block < 0:
-            return None
-        return cls(block, max(0, part), bool(data.get("done")), bool(data.get("finished")))
-
-
-@dataclass(frozen=True)
-class Completed:
-    """One finished run of a routine."""
-
-    routine: str
-    finished_at: str  # ISO 8601 UTC
-    level: str
-    pace: float
-    started_at: str | None = None  # the run's run_started: ties it to its CheckIns (None in older saves)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {"routine": self.routine, "finished_at": self.finished_at, "level": self.level, "pace": self.pace}
-        if self.started_at is not None:
-            data["started_at"] = self.started_at
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Completed | None:
-        if not isinstance(data, dict) or not isinstance(data.get("routine"), str) or parse_time(data.get("finished_at")) is None:
-            return None
-        started = data.get("started_at")
-        return cls(data["routine"], data["finished_at"], str(data.get("level", "")), _float(data.get("pace"), 1.0),
-                   started if parse_time(started) is not None else None)
-
-
-CHECKIN_START, CHECKIN_FINISH = "start", "finish"  # CheckIn.moment
-MIN_RATING, MAX_RATING = 0, 10
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    """One pain rating, as given, stored the moment it is given (a run never finished keeps its
-    start rating). `run` is the run's run_started stamp, tying a session's two ratings together."""
-
-    at: str  # ISO 8601 UTC
-    routine: str
-    moment: str  # CHECKIN_START or CHECKIN_FINISH
-    rating: int  # 0 (no pain) to 10
-    run: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "routine": self.routine, "moment": self.moment, "rating": self.rating, "run": self.run}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CheckIn | None:
-        if not isinstance(data, dict) or parse_time(data.get("at")) is None or not isinstance(data.get("routine"), str):
-            return None
-        moment, rating = data.get("moment"), _int(data.get("rating"), -1)
-        if moment not in (CHECKIN_START, CHECKIN_FINISH) or not MIN_RATING <= rating <= MAX_RATING:
-            return None
-        return cls(data["at"], data["routine"], moment, rating, _str(data.get("run")))
-
-
-EVENT_DETAILS = ("body_part", "body_part_said", "feeling", "feeling_said", "said")
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something worth keeping that is not progress: today only "hurt" reports.
-
-    A report keeps what the user said about it, both as heard (`*_said`) and as the slot value it
-    resolved to (`body_part`, `feeling`), so a physiotherapist reading it later sees their words.
-    """
-
-    kind: str
-    at: str  # ISO 8601 UTC
-    routine: str
-    where: str  # e.g. "exercise 2, set 1"
-    body_part: str | None = None  # BODY_PART value id, e.g. "leg"
-    body_part_said: str | None = None  # e.g. "thigh"
-    feeling: str | None = None  # PAIN_FEELING value id, e.g. "tingling"
-    feeling_said: str | None = None  # e.g. "pins and needles"
-    said: str | None = None  # the user's own sentence, when it came as free text ("my calf just cramped")
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {"kind": self.kind, "at": self.at, "routine": self.routine, "where": self.where}
-        # Only what was said: reports without details keep the shape older versions wrote.
-        data.update({k: getattr(self, k) for k in EVENT_DETAILS if getattr(self, k) is not None})
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Event | None:
-        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("kind", "at", "routine", "where")):
-            return None
-        return cls(data["kind"], data["at"], data["routine"], data["where"], **{k: _str(data.get(k)) for k in EVENT_DETAILS})
 
 
 @dataclass
@@ -347,41 +245,11 @@ class UserState:
         return bool(self.history) or (self.intro_heard_in is not None and self.intro_heard_in != session_id)
 
 
-def iso(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
-
-
 def _stamps(value: Any) -> dict[str, str]:
     """A {routine id: ISO time} dict, keeping only the entries that parse."""
     if not isinstance(value, dict):
         return {}
     return {k: v for k, v in value.items() if isinstance(k, str) and parse_time(v) is not None}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _float(value: Any, default: float | None) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:  # not NaN
-        return float(value)
-    return default
 
 
 def _list(value: Any) -> list:

@@ -13,7 +13,8 @@ from .answers import NoHandler, YesHandler
 from .audio import AUDIO_INTENT_HANDLERS, PlayAudioHandler
 from .base import Deps, IntentHandler, RequestTypeHandler, Turn
 from .breather import BreakHandler
-from .checkin import CHECKIN_ANSWER_HANDLERS, CHECKIN_HANDLERS
+from .checkin import CHECKIN_ANSWER_HANDLERS
+from .checkin_commands import CHECKIN_HANDLERS
 from .errors import ErrorHandler
 from .fallback import FallbackHandler, UnhandledRequestHandler, UnknownIntentHandler
 from .info import HelpHandler, HowToHandler, WhereAmIHandler
@@ -21,7 +22,8 @@ from .launch import LaunchHandler
 from .loop_shuffle import LoopOffHandler, LoopOnHandler, ShuffleOffHandler, ShuffleOnHandler
 from .playback import PLAYBACK_HANDLERS
 from .privacy import FORGET_ANSWER_HANDLERS, SKILL_EVENT_HANDLERS, ForgetProgressHandler
-from .reminders import REMINDER_ANSWER_HANDLERS, REMINDER_INTENT_HANDLERS, REMINDER_REQUEST_HANDLERS
+from .reminder_offer import REMINDER_ANSWER_HANDLERS
+from .reminders import REMINDER_INTENT_HANDLERS, REMINDER_REQUEST_HANDLERS
 from .routine import (GoToExerciseHandler, IntroHandler, NextHandler, PreviousHandler, ReadyHandler, RepeatHandler,
                       ResumeHandler, SkipExerciseHandler, StartOverHandler, StartRoutineHandler)
 from .safety import HurtsIntentHandler, SensationHandler
@@ -61,7 +63,7 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
     # before any other handler of the same intent (the audio ones included) can.
     handlers += [cls(deps) for cls in FORGET_ANSWER_HANDLERS]
     # Likewise the yes and no to the offers after a session: "shall I remind you tomorrow at this time?"
-    # (handlers/reminders.py) and "want to try the full level next time?" (handlers/after_session.py).
+    # (handlers/reminder_offer.py) and "want to try the full level next time?" (handlers/after_session.py).
     handlers += [cls(deps) for cls in REMINDER_ANSWER_HANDLERS]
     handlers += [cls(deps) for cls in PROGRESSION_ANSWER_HANDLERS]
     # And the answers to "how is your back, from zero to ten?" (handlers/checkin.py).

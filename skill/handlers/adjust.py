@@ -7,7 +7,7 @@ The four intents are one handler, `AdjustHandler`; each intent's class only name
 `Adjustment` (which setting moves which way, and what is said).
 
 While the audio version is in charge the change is heard at once: the stream goes on from the same
-step in the track at the new pace or level (audio.audio_adjusted), after a short sentence.
+step in the track at the new pace or level (audio_resume.audio_adjusted), after a short sentence.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from routine_graph.words import number_words
 
 from ..routines import Course, faster, levels_easiest_first, slower
 from ..speech import esc
-from .audio import REPROMPT_AUDIO, audio_adjusted
 from .audio_flow import audio_in_charge, playing_now, respond
+from .audio_resume import REPROMPT_AUDIO, audio_adjusted
 from .base import IntentHandler, Turn
 from .flow import REPROMPT_GO_ON, REPROMPT_START, no_routines
 

@@ -2,7 +2,7 @@
 
 Which offer: the routine author's progression rule first (routine_graph/progression.py decides:
 "You've done four sessions at the standard level without more pain. Want to try the full level next
-time?"), else a daily reminder at this time (handlers/reminders.py). Only one question can be pending,
+time?"), else a daily reminder at this time (handlers/reminder_offer.py). Only one question can be pending,
 so one offer a session; the other waits for a later one.
 
 A suggestion is the user's to take: yes sets the level for next time, no keeps it. Either way only what
@@ -24,7 +24,7 @@ from ..routines import Course
 from ..session_state import QUESTION_PROGRESSION, iso, parse_time
 from ..speech import esc
 from .base import IntentHandler, Turn, pending_question
-from .reminders import OFFER_REPROMPT, reminder_offer
+from .reminder_offer import OFFER_REPROMPT, reminder_offer
 
 GOODBYE = "Take care, and see you next time."
 PROGRESSION_REPROMPT = "Say yes to try it next time, or no to stay where you are."

@@ -8,7 +8,7 @@ from routine_graph import navigation
 from ..routines import Course
 from ..session_state import (MODE_VOICE, QUESTION_GENTLY, QUESTION_HURT, QUESTION_RESUME, QUESTION_RESUME_AUDIO,
                              QUESTION_START, QUESTION_START_OVER)
-from .audio import resume_audio
+from .audio_resume import resume_audio
 from .base import Turn
 from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, carry_on_target, go_on, play, start_run
 

@@ -1,5 +1,6 @@
-"""The pain check-in: "how is your back, from zero to ten?" at the start and the finish of a run, the
-answers to it, turning it off and on, and "how am I doing".
+"""The pain check-in's answers: what each reply to "how is your back, from zero to ten?", asked at the
+start and the finish of a run, does. The same intents when nothing is pending (a number, "pass",
+turning it off and on, "how am I doing") are checkin_commands.py's.
 
 The questions are asked by flow.py (`start_run`, and `play` at the finish); the answers come here.
 While a check-in question is pending in this session, the handlers in CHECKIN_ANSWER_HANDLERS take
@@ -16,18 +17,14 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from routine_graph.words import number_words
-
 from .. import pain_checkin as words
-from ..progress_report import progress_sentence
 from ..routines import Course, levels_easiest_first
 from ..session_state import (CHECKIN_FINISH, CHECKIN_START, QUESTION_CHECKIN_FINISH, QUESTION_CHECKIN_FINISH_AGAIN,
                              QUESTION_CHECKIN_GENTLE, QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN)
 from ..speech import esc
 from .base import IntentHandler, Turn, pending_question
-from .flow import REPROMPT_GO_ON, REPROMPT_START, begin_waiting_run, finish_reply, no_routines
+from .flow import begin_waiting_run, finish_reply, no_routines
 from .progress import show_progress
-from .routine import StartRoutineHandler
 
 START_QUESTIONS = (QUESTION_CHECKIN_START, QUESTION_CHECKIN_START_AGAIN)
 FINISH_QUESTIONS = (QUESTION_CHECKIN_FINISH, QUESTION_CHECKIN_FINISH_AGAIN)
@@ -66,7 +63,7 @@ def _start(turn: Turn, course: Course, question: str, what: str) -> Response:
         return begin_waiting_run(turn, course, words.TURNED_OFF)
     if what in (SKIP, NO):
         return begin_waiting_run(turn, course, words.SKIPPED)
-    rating = _rating(turn) if what == RATING else None
+    rating = said_rating(turn) if what == RATING else None
     if not words.valid(rating):
         if question == QUESTION_CHECKIN_START:
             state.ask(QUESTION_CHECKIN_START_AGAIN, turn.session_id)
@@ -112,7 +109,7 @@ def _gentle(turn: Turn, course: Course, what: str) -> Response:
 
 def _finish(turn: Turn, question: str, what: str) -> Response:
     state = turn.state
-    rating = _rating(turn) if what == RATING else None
+    rating = said_rating(turn) if what == RATING else None
     speech: list[str] = []
     if what == OFF:
         state.checkin_on = False
@@ -144,7 +141,7 @@ def _finish(turn: Turn, question: str, what: str) -> Response:
     return finish_reply(turn, speech)
 
 
-def _rating(turn: Turn) -> int | None:
+def said_rating(turn: Turn) -> int | None:
     """The rating said: RatingIntent's number, or zero for NoPainIntent ("no pain", "zero")."""
     if getattr(turn.handler_input.request_envelope.request.intent, "name", None) == NoPainAnswerHandler.intent_name:
         return 0
@@ -271,98 +268,9 @@ class FallbackAnswerHandler(CheckInAnswerHandler):
     meaning, gentle_meaning = UNHEARD, None
 
 
-# -- at any other time --------------------------------------------------------------------------------
-
-
-def _go_on_prompt(turn: Turn) -> tuple[str, str]:
-    if turn.state.in_progress and not turn.routine_changed:
-        return "Say next to carry on, or stop to finish for today.", REPROMPT_GO_ON
-    return "Say start when you're ready, or stop to finish.", REPROMPT_START
-
-
-class RatingHandler(IntentHandler):
-    """A number when no check-in question is pending ("six"): say what numbers do here."""
-
-    intent_name = "RatingIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        course = turn.course()
-        if course is None:
-            return no_routines(turn)
-        rating = _rating(turn)
-        prompt, reprompt = _go_on_prompt(turn)
-        heard = []
-        count = len(course.graph.exercises)
-        if rating is not None and 1 <= rating <= count:
-            heard.append(f"If you'd like exercise {number_words(rating)}, say go to exercise {number_words(rating)}.")
-        if turn.state.checkin_on:
-            heard.append("I'll ask how your back is, from zero to ten, at the start and the end of each session.")
-        else:
-            heard.append("To rate your back at the start and the end of each session, say turn on the check-in.")
-        return turn.reply(" ".join(heard + [prompt]), reprompt)
-
-
-class NoPainHandler(RatingHandler):
-    """'No pain', 'zero' when nothing was asked: as a number is."""
-
-    intent_name = "NoPainIntent"
-
-
-class SkipCheckInHandler(IntentHandler):
-    """'Let's just get started', 'pass' when no check-in question is pending: before a run, start;
-    during one, nothing to skip, so say how to go on (the place does not move on a "pass")."""
-
-    intent_name = "SkipCheckInIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        if not turn.state.in_progress:
-            return StartRoutineHandler(turn.deps).respond(turn)
-        prompt, reprompt = _go_on_prompt(turn)
-        return turn.reply(f"There's nothing to skip just now. {prompt}", reprompt)
-
-
-class CheckInOffHandler(IntentHandler):
-    """'Turn off the check-in', 'stop asking me about pain' (when nothing is pending)."""
-
-    intent_name = "CheckInOffIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        said = words.TURNED_OFF if turn.state.checkin_on else words.ALREADY_OFF
-        turn.state.checkin_on = False
-        prompt, reprompt = _go_on_prompt(turn)
-        return turn.reply(f"{said} {prompt}", reprompt)
-
-
-class CheckInOnHandler(IntentHandler):
-    """'Turn on the check-in', 'ask me about my pain again'."""
-
-    intent_name = "CheckInOnIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        said = words.TURNED_ON if not turn.state.checkin_on else words.ALREADY_ON
-        turn.state.checkin_on = True
-        prompt, reprompt = _go_on_prompt(turn)
-        return turn.reply(f"{said} {prompt}", reprompt)
-
-
-class HowAmIDoingHandler(IntentHandler):
-    """'How am I doing?', 'what's my streak': sessions, streak and pain trend, with the card and,
-    on a screen, the progress screen."""
-
-    intent_name = "HowAmIDoingIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        progress = show_progress(turn)
-        prompt, reprompt = _go_on_prompt(turn)
-        return turn.reply(f"{progress_sentence(progress)} {prompt}", reprompt)
-
-
 # Asked before the usual handlers of the same intents (handlers/__init__.py).
 CHECKIN_ANSWER_HANDLERS: tuple[type[CheckInAnswerHandler], ...] = (
     RatingAnswerHandler, NoPainAnswerHandler, SkipAnswerHandler, SkipItAnswerHandler, NextAnswerHandler,
     ReadyAnswerHandler, StartAnswerHandler, ResumeAnswerHandler, NoAnswerHandler, YesAnswerHandler, OffAnswerHandler,
     FallbackAnswerHandler,
-)
-CHECKIN_HANDLERS: tuple[type[IntentHandler], ...] = (
-    RatingHandler, NoPainHandler, SkipCheckInHandler, CheckInOffHandler, CheckInOnHandler, HowAmIDoingHandler,
 )

@@ -6,11 +6,12 @@ from ask_sdk_model import Response
 from routine_graph import navigation
 from routine_graph.words import number_words
 
+from ..course_words import minutes_phrase
 from ..durations import routine_seconds, seconds_left
 from ..routines import Course, find_exercise
 from ..speech import esc
 from .base import Turn
-from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START, minutes_phrase
+from .flow import CourseHandler, REPROMPT_GO_ON, REPROMPT_START
 
 MAX_INSTRUCTION_CHARS = 5000  # well inside Alexa's 8000 with the words around it
 

@@ -6,12 +6,12 @@ from ask_sdk_model import Response
 from routine_graph.words import number_words
 
 from ..session_state import QUESTION_RESUME, QUESTION_START
+from ..course_words import exercise_list, minutes_phrase, where_phrase
 from ..durations import routine_seconds
 from ..speech import esc
-from .audio import audio_to_resume, offer_audio_resume
+from .audio_resume import audio_to_resume, offer_audio_resume
 from .base import RequestTypeHandler, Turn
-from .flow import (REPROMPT_START, carry_on_target, exercise_list, minutes_phrase, no_routines, sessions_this_week,
-                   where_phrase)
+from .flow import REPROMPT_START, carry_on_target, no_routines, sessions_this_week
 
 
 class LaunchHandler(RequestTypeHandler):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
-from .audio import REPROMPT_AUDIO
 from .audio_flow import audio_in_charge, playing_now, respond
+from .audio_resume import REPROMPT_AUDIO
 from .base import IntentHandler, Turn
 
 

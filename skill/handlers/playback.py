@@ -16,9 +16,9 @@ from ..audio_player import play_directive
 from ..audio_state import FINISHED, PAUSED, PLAYING
 from ..audio_token import AudioToken
 from ..session_state import MODE_AUDIO
-from .audio import available_track, resume_audio
 from .audio_flow import (NEXT, PREVIOUS, current_track, failed, finished, observe, respond, start_stream, step_chapter,
                          stop_stream)
+from .audio_resume import available_track, resume_audio
 from .base import RequestTypeHandler, Turn
 
 

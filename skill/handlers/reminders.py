@@ -1,6 +1,7 @@
 """Reminders: "remind me to do my back routine every day at 8 am" (or twice a day), "what reminders do
-I have", "cancel my reminders", the permission asked for by voice, and the offer after a finished
-session ("Shall I remind you tomorrow at this time?").
+I have", "cancel my reminders", and the permission asked for by voice. The offer after a finished
+session ("Shall I remind you tomorrow at this time?") and its yes and no are reminder_offer.py's; a
+yes sets the reminder through `set_daily` here.
 
 The API is skill/reminders.py; this module decides what to say. The user's state keeps the alert
 tokens of the reminders the skill made (`UserState.reminders`), so "cancel my reminders" deletes
@@ -13,9 +14,6 @@ Connections.Response request. Accepted: the reminder that was asked for is set. 
 answered, or still refused: an AskForPermissionsConsentCard in the Alexa app and a line saying so,
 never a second AskFor. A device that cannot reach the API, and an API that fails or is slow, get a
 calm line and nothing changes.
-
-The yes and no to the offer are their own handlers, asked before the general ones
-(handlers/__init__.py), and take the answer only while that question is pending in this session.
 """
 from __future__ import annotations
 
@@ -24,11 +22,10 @@ from ask_sdk_model import Response
 from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from ..reminders import REMINDERS_SCOPE, NeedsPermission, NoReminders, Reminders, RemindersFailed, local_now
-from ..session_state import QUESTION_REMINDER
+from ..reminders import REMINDERS_SCOPE, NeedsPermission, NoReminders, Reminders, RemindersFailed
 from ..spoken_time import ClockTime, clock_time, part_of_day
 from ..user_ref import envelope_user_ref
-from .base import REPROMPT_GO_ON, REPROMPT_START, IntentHandler, RequestTypeHandler, Turn, pending_question
+from .base import REPROMPT_GO_ON, REPROMPT_START, IntentHandler, RequestTypeHandler, Turn
 
 ASK_FOR = "AskFor"
 PERMISSION_TOKEN = "back-routine-reminders"
@@ -53,21 +50,18 @@ NOT_ANSWERED = ("I didn't hear an answer, so I haven't set a reminder. I've sent
                 "where you can allow reminders.")
 STILL_NOT_ALLOWED = ("I still can't set reminders. I've sent a card to your Alexa app where you can allow them.")
 ACCEPTED_NOTHING = "Thank you. To set a reminder, say: remind me every day at eight."
-OFFER_REPROMPT = "Say yes for a reminder every day at this time, or no thanks."
-OFFER_DECLINED = "Okay, no reminder. I won't ask again."
 GO_ON = "Say next when you're ready to carry on."
 START = "Say start when you're ready, or stop to finish."
 GOODBYE = "Take care, and see you next time."
 
 PART_EXAMPLES = {"morning": "seven in the morning", "afternoon": "two in the afternoon",
                  "evening": "six in the evening", "night": "nine at night"}
-QUARTER = 15  # the offer rounds "this time" to the nearest quarter of an hour
 
 
 # -- what happens next ---------------------------------------------------------------------------------
 
 
-def _follow_on(turn: Turn, speech: str) -> Response:
+def follow_on(turn: Turn, speech: str) -> Response:
     """After a reminder reply: back to the routine where the user is, or goodbye right after a finish."""
     state = turn.state
     if state.in_progress:
@@ -108,17 +102,17 @@ def set_daily(turn: Turn, times: list[ClockTime], *, may_ask: bool = True) -> Re
         existing = api.scheduled()
     except NoReminders:
         state.reminder_wanted = []
-        return _follow_on(turn, f"{NO_DEVICE_SET}, for every day at {_times_said(times)}.")
+        return follow_on(turn, f"{NO_DEVICE_SET}, for every day at {_times_said(times)}.")
     except NeedsPermission:
         if may_ask:
             return _ask_permission(turn, times)
         state.reminder_wanted = []
         _card(turn)
-        return _follow_on(turn, STILL_NOT_ALLOWED)
+        return follow_on(turn, STILL_NOT_ALLOWED)
     except RemindersFailed as exc:
         _log_failure(turn, "list", exc)
         state.reminder_wanted = []
-        return _follow_on(turn, FAILED)
+        return follow_on(turn, FAILED)
     state.reminder_wanted = []
     already = {s.time for s in existing if s.on and s.daily and s.time is not None}
     # Tokens the API no longer lists were deleted in the Alexa app: forget them.
@@ -133,22 +127,22 @@ def set_daily(turn: Turn, times: list[ClockTime], *, may_ask: bool = True) -> Re
         except (NeedsPermission, RemindersFailed) as exc:
             _log_failure(turn, "create", exc)
             if made:
-                return _follow_on(turn, f"I've set your reminder every day at {_times_said(made)}, but I couldn't "
+                return follow_on(turn, f"I've set your reminder every day at {_times_said(made)}, but I couldn't "
                                         f"set the one at {_times_said([at])} just now. Please try that again later.")
             if isinstance(exc, NeedsPermission) and may_ask:
                 return _ask_permission(turn, times)
             if isinstance(exc, NeedsPermission):
                 _card(turn)
-                return _follow_on(turn, STILL_NOT_ALLOWED)
-            return _follow_on(turn, FAILED)
+                return follow_on(turn, STILL_NOT_ALLOWED)
+            return follow_on(turn, FAILED)
         made.append(at)
     skipped = [t for t in times if t not in made]
     if not made:
-        return _follow_on(turn, f"You already have a reminder every day at {_times_said(skipped)}.")
+        return follow_on(turn, f"You already have a reminder every day at {_times_said(skipped)}.")
     speech = f"Done. I'll remind you every day at {_times_said(made)}."
     if skipped:
         speech += f" You already had the one at {_times_said(skipped)}."
-    return _follow_on(turn, speech)
+    return follow_on(turn, speech)
 
 
 def asked_times(turn: Turn) -> tuple[list[ClockTime], str | None]:
@@ -179,7 +173,7 @@ class SetReminderHandler(IntentHandler):
         if times:
             return set_daily(turn, times)
         if not Reminders(turn.handler_input, turn.deps.log).available:
-            return _follow_on(turn, f"{NO_DEVICE_SET}.")
+            return follow_on(turn, f"{NO_DEVICE_SET}.")
         if part:
             example = PART_EXAMPLES[part]
             return turn.reply(f"What time {example.split(' ', 1)[1]}? For example, say {example}.", ASK_TIME_AGAIN)
@@ -196,26 +190,26 @@ class ListRemindersHandler(IntentHandler):
         try:
             found = [s for s in api.scheduled() if s.on]
         except NoReminders:
-            return _follow_on(turn, NO_DEVICE_LIST)
+            return follow_on(turn, NO_DEVICE_LIST)
         except NeedsPermission:
-            return _follow_on(turn, LIST_NOT_ALLOWED)
+            return follow_on(turn, LIST_NOT_ALLOWED)
         except RemindersFailed as exc:
             _log_failure(turn, "list", exc)
-            return _follow_on(turn, FAILED)
+            return follow_on(turn, FAILED)
         listed = [s.token for s in found]
         turn.state.reminders = [t for t in turn.state.reminders if t in listed]
         turn.state.reminders += [t for t in listed if t not in turn.state.reminders]
         daily = sorted({s.time for s in found if s.daily and s.time is not None})
         once = sorted({s.time for s in found if not s.daily and s.time is not None})
         if not daily and not once:
-            return _follow_on(turn, LIST_NONE if not found else "You have a reminder from me, but I can't tell its time. "
+            return follow_on(turn, LIST_NONE if not found else "You have a reminder from me, but I can't tell its time. "
                                                                   "You'll find it in the Alexa app.")
         parts = []
         if daily:
             parts.append(f"every day at {_times_said(daily)}")
         if once:
             parts.append(f"once at {_times_said(once)}")
-        return _follow_on(turn, f"I'll remind you {', and '.join(parts)}.")
+        return follow_on(turn, f"I'll remind you {', and '.join(parts)}.")
 
 
 class CancelRemindersHandler(IntentHandler):
@@ -230,19 +224,19 @@ class CancelRemindersHandler(IntentHandler):
         try:
             tokens += [s.token for s in api.scheduled() if s.token not in tokens]
         except NoReminders:
-            return _follow_on(turn, NO_DEVICE_CANCEL)
+            return follow_on(turn, NO_DEVICE_CANCEL)
         except NeedsPermission:
-            return _follow_on(turn, CANCEL_NOT_ALLOWED if tokens else CANCEL_NONE)
+            return follow_on(turn, CANCEL_NOT_ALLOWED if tokens else CANCEL_NONE)
         except RemindersFailed as exc:
             # The ones we remember can still go; the listing is only for the ones we forgot.
             _log_failure(turn, "list", exc)
             if not tokens:
-                return _follow_on(turn, CANCEL_FAILED)
+                return follow_on(turn, CANCEL_FAILED)
         # Asked to stop reminders: the offer after a session would only bring one back.
         state.reminder_offer_declined = True
         state.reminder_wanted = []
         if not tokens:
-            return _follow_on(turn, CANCEL_NONE)
+            return follow_on(turn, CANCEL_NONE)
         left = []
         for token in tokens:
             try:
@@ -252,8 +246,8 @@ class CancelRemindersHandler(IntentHandler):
                 left.append(token)
         state.reminders = left
         if left:
-            return _follow_on(turn, CANCEL_FAILED)
-        return _follow_on(turn, f"Done. I've cancelled your reminder{'s' if len(tokens) > 1 else ''}, "
+            return follow_on(turn, CANCEL_FAILED)
+        return follow_on(turn, f"Done. I've cancelled your reminder{'s' if len(tokens) > 1 else ''}, "
                                 "and I won't remind you any more.")
 
 
@@ -277,73 +271,15 @@ class PermissionResponseHandler(RequestTypeHandler):
         wanted = [t for t in map(clock_time, state.reminder_wanted) if t is not None]
         if answer == "ACCEPTED":
             if not wanted:
-                return _follow_on(turn, ACCEPTED_NOTHING)
+                return follow_on(turn, ACCEPTED_NOTHING)
             return set_daily(turn, wanted, may_ask=False)
         state.reminder_wanted = []
         _card(turn)
-        return _follow_on(turn, DENIED if answer == "DENIED" else NOT_ANSWERED)
-
-
-# -- the offer after a finished session ----------------------------------------------------------------------
-
-
-def reminder_offer(turn: Turn) -> str | None:
-    """"Shall I remind you tomorrow at half past six in the evening, ...?" when the user has no
-    reminder of ours, has not said no to this before, and the device can have one; else None.
-
-    Sets the pending question (QUESTION_REMINDER) and remembers the time; the caller adds the
-    sentence to its reply and keeps the session open with OFFER_REPROMPT. "This time" is the user's
-    local time now, to the nearest quarter of an hour, so it needs their time zone: without one there
-    is no offer."""
-    state = turn.state
-    if state.reminders or state.reminder_offer_declined:
-        return None
-    api = Reminders(turn.handler_input, turn.deps.log)
-    if not api.available:
-        return None
-    now = local_now(turn.now(), api.time_zone())
-    if now is None:
-        return None
-    minutes = round((now.hour * 60 + now.minute + now.second / 60) / QUARTER) * QUARTER % (24 * 60)
-    at = ClockTime(*divmod(minutes, 60))
-    state.reminder_wanted = [at.value]
-    state.ask(QUESTION_REMINDER, turn.session_id)
-    return f"Shall I remind you tomorrow at {at.said}, and every day at that time?"
-
-
-class ReminderAnswerHandler(IntentHandler):
-    """A yes or no while "shall I remind you tomorrow at this time?" is pending in this session."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_REMINDER
-
-
-class ReminderYesHandler(ReminderAnswerHandler):
-    intent_name = "AMAZON.YesIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        turn.state.clear_question()
-        wanted = [t for t in map(clock_time, turn.state.reminder_wanted) if t is not None]
-        if not wanted:  # the state was edited in between: nothing to set
-            return _follow_on(turn, ACCEPTED_NOTHING)
-        return set_daily(turn, wanted)
-
-
-class ReminderNoHandler(ReminderAnswerHandler):
-    intent_name = "AMAZON.NoIntent"
-
-    def respond(self, turn: Turn) -> Response:
-        turn.state.clear_question()
-        turn.state.reminder_wanted = []
-        turn.state.reminder_offer_declined = True
-        return _follow_on(turn, OFFER_DECLINED)
+        return follow_on(turn, DENIED if answer == "DENIED" else NOT_ANSWERED)
 
 
 REMINDER_INTENT_HANDLERS: tuple[type[IntentHandler], ...] = (
     SetReminderHandler, ListRemindersHandler, CancelRemindersHandler)
-# Asked before answers.py's YesHandler and NoHandler (and the audio ones).
-REMINDER_ANSWER_HANDLERS: tuple[type[ReminderAnswerHandler], ...] = (ReminderYesHandler, ReminderNoHandler)
 REMINDER_REQUEST_HANDLERS: tuple[type[RequestTypeHandler], ...] = (PermissionResponseHandler,)
 
-__all__ = ["OFFER_REPROMPT", "REMINDER_ANSWER_HANDLERS", "REMINDER_INTENT_HANDLERS", "REMINDER_REQUEST_HANDLERS",
-           "reminder_offer", "set_daily"]
+__all__ = ["ACCEPTED_NOTHING", "REMINDER_INTENT_HANDLERS", "REMINDER_REQUEST_HANDLERS", "follow_on", "set_daily"]

@@ -7,13 +7,14 @@ from ask_sdk_model import Response
 from routine_graph import navigation
 from routine_graph.words import number_words
 
+from ..course_words import where_phrase
 from ..routines import Course, find_exercise
 from ..session_state import QUESTION_START_OVER
 from ..speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, esc
 from .audio_flow import leave_audio
 from .base import IntentHandler, Turn
 from .flow import (REPROMPT_GO_ON, CourseHandler, carry_on_target, finished_line, go_on, no_routines, not_started,
-                   play, start_run, where_phrase)
+                   play, start_run)
 
 _NUMBER_WORDS = {number_words(n): n for n in range(1, 101)}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ask_sdk_model import Response
 
+from ..course_words import where_phrase
 from .base import IntentHandler, RequestTypeHandler, Turn
-from .flow import where_phrase
 
 
 class GoodbyeHandler(IntentHandler):

@@ -150,7 +150,8 @@ def test_encoded_cue_is_at_the_target_when_decoded():
     """3, per cue: encode_cue corrects for what the MP3 encoding does (the plain path reads ~0.4 LU low)."""
     import pyloudnorm
 
-    from audio_builder.cue_processing import CONTEXT_S, encode_cue
+    from audio_builder.cue_encoding import encode_cue
+    from audio_builder.cue_processing import CONTEXT_S
     from audio_builder.engines.registry import get_engine
     from audio_builder.mp3 import Mp3Format
 

@@ -69,7 +69,7 @@ def test_a_cold_build_stores_the_pieces_one_at_a_time_makes(espeak, tmp_path, ro
     """A whole build, cues made two at a time: every cue in its cache is byte for byte what encoding
     the same speech alone gives, and a second cold build of the same speech writes identical tracks."""
     from audio_builder.build import Builder, BuildSettings
-    from audio_builder.cue_processing import encode_cue
+    from audio_builder.cue_encoding import encode_cue
 
     engine = Replay(espeak)
     tracks = []
@@ -122,7 +122,7 @@ def test_a_cue_the_limiter_caps_is_not_encoded_again_for_nothing(monkeypatch):
     """Clicks far over quiet speech: the limiter may take off at most MAX_LIMIT_DB, so the cue stays under
     -19 LUFS whatever the aim; encode_cue stops once it sees that, keeping the peak limit."""
     import audio_builder.mp3 as mp3
-    from audio_builder.cue_processing import ENCODE_ROUNDS, encode_cue
+    from audio_builder.cue_encoding import ENCODE_ROUNDS, encode_cue
     from audio_builder.engines.base import Speech
     from audio_builder.loudness import true_peak_dbtp
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from back_routine.cli import main
-from skill.history_cli import CSV_COLUMNS
+from skill.history_export import CSV_COLUMNS
 from skill.persistence import SQLitePersistenceAdapter
 from skill.session_state import UserState, iso
 from skill.user_ref import user_ref

@@ -35,8 +35,9 @@ from cryptography.x509.oid import NameOID
 
 from skill.builder import build_skill
 from skill.handlers.base import STATE_KEY, Deps, Turn
+from skill.handlers.reminder_offer import OFFER_DECLINED, reminder_offer
 from skill.handlers.reminders import (ASK_PERMISSION, CANCEL_FAILED, CANCEL_NONE, DENIED, FAILED, NOT_ANSWERED,
-                                      OFFER_DECLINED, STILL_NOT_ALLOWED, reminder_offer)
+                                      STILL_NOT_ALLOWED)
 from skill.interaction_model import LOCALES, interaction_model, manifest
 from skill.model_lint import check_package
 from skill.persistence import SQLitePersistenceAdapter

@@ -21,8 +21,8 @@ from routine_graph.counting import spoken_marks
 from routine_graph.expansion import expand
 from routine_graph.loader import load_routine
 from skill.audio_tracks import AudioCatalog, LocalManifests
+from skill.course_words import minutes_phrase, next_line
 from skill.durations import routine_seconds, seconds_left, track_seconds_left
-from skill.handlers.flow import minutes_phrase, next_line
 from skill.routines import PACES, RoutineLibrary
 from skill.speech import BODY_AUDIO_BUDGET, BODY_CHAR_BUDGET, plan_block, readable, step_atoms
 
