@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from routine_graph.progression import suggest
@@ -23,7 +22,7 @@ from ..progress_report import session_outcomes
 from ..routines import Course
 from ..session_state import QUESTION_PROGRESSION, iso, parse_time
 from ..speech import esc
-from .base import IntentHandler, Turn, pending_question
+from .base import AnswerHandler, Turn
 from .reminder_offer import OFFER_REPROMPT, reminder_offer
 
 GOODBYE = "Take care, and see you next time."
@@ -62,11 +61,10 @@ def progression_offer(turn: Turn, course: Course) -> Offer | None:
     return Offer(suggestion.sentence(), PROGRESSION_REPROMPT)
 
 
-class ProgressionAnswerHandler(IntentHandler):
+class ProgressionAnswerHandler(AnswerHandler):
     """A yes or no while "want to try the full level next time?" is pending in this session."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_PROGRESSION
+    question = QUESTION_PROGRESSION
 
 
 class ProgressionYesHandler(ProgressionAnswerHandler):

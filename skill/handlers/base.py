@@ -234,6 +234,17 @@ class IntentHandler(AbstractRequestHandler):
         raise NotImplementedError
 
 
+class AnswerHandler(IntentHandler):
+    """An answer (a yes, a no) to one question, taken only while that question is pending in this
+    session: registered before the general handlers of the same intent (handlers/__init__.py), so a
+    "yes" to anything else never reaches it. Subclasses set `question` and `intent_name`."""
+
+    question: str = ""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and pending_question(handler_input) == self.question
+
+
 class RequestTypeHandler(AbstractRequestHandler):
     """One handler per request type (LaunchRequest, SessionEndedRequest, ...)."""
 

@@ -17,7 +17,7 @@ from ask_sdk_model import Response
 
 from ..session_state import QUESTION_FORGET
 from ..user_ref import envelope_user_ref
-from .base import IntentHandler, RequestTypeHandler, Turn, pending_question
+from .base import AnswerHandler, IntentHandler, RequestTypeHandler, Turn
 from .state import FORGOTTEN_KEY
 
 ASK_FORGET = "This deletes your place, your settings and your history for good. Are you sure?"
@@ -56,11 +56,10 @@ class ForgetProgressHandler(IntentHandler):
         return turn.reply(ASK_FORGET, ASK_FORGET_AGAIN)
 
 
-class ForgetAnswerHandler(IntentHandler):
+class ForgetAnswerHandler(AnswerHandler):
     """A yes or no while "are you sure?" (about deleting) is pending in this session."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_FORGET
+    question = QUESTION_FORGET
 
 
 class ForgetYesHandler(ForgetAnswerHandler):

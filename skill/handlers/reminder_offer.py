@@ -8,13 +8,12 @@ answer only while that question is pending in this session.
 """
 from __future__ import annotations
 
-from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from ..reminders import Reminders, local_now
 from ..session_state import QUESTION_REMINDER
 from ..spoken_time import ClockTime, clock_time
-from .base import IntentHandler, Turn, pending_question
+from .base import AnswerHandler, Turn
 from .reminders import ACCEPTED_NOTHING, follow_on, set_daily
 
 OFFER_REPROMPT = "Say yes for a reminder every day at this time, or no thanks."
@@ -47,11 +46,10 @@ def reminder_offer(turn: Turn) -> str | None:
     return f"Shall I remind you tomorrow at {at.said}, and every day at that time?"
 
 
-class ReminderAnswerHandler(IntentHandler):
+class ReminderAnswerHandler(AnswerHandler):
     """A yes or no while "shall I remind you tomorrow at this time?" is pending in this session."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_question(handler_input) == QUESTION_REMINDER
+    question = QUESTION_REMINDER
 
 
 class ReminderYesHandler(ReminderAnswerHandler):
