@@ -18,6 +18,7 @@ from ask_sdk_model import Response
 
 from routine_graph.progression import suggest
 
+from ..pain_checkin import SAFETY_RATING
 from ..progress_report import session_outcomes
 from ..routines import Course
 from ..session_state import QUESTION_PROGRESSION, iso, parse_time
@@ -54,6 +55,10 @@ def progression_offer(turn: Turn, course: Course) -> Offer | None:
              if at is not None and (since is None or at > since)]
     suggestion = suggest(graph.progression, graph.levels, graph.level, sessions, hurts, turn.now())
     if suggestion is None:
+        return None
+    if suggestion.direction == "harder" and state.checkins and state.checkins[-1].rating >= SAFETY_RATING:
+        # The author's rule may see no rise in pain at a steady 8: never suggest more while the latest
+        # rating is one that gets the safety advice (pain_checkin.py).
         return None
     state.progression_offered[graph.routine_id] = iso(turn.now())
     state.progression_to = suggestion.to_level

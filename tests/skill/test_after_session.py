@@ -138,6 +138,26 @@ def test_a_pain_rise_over_the_sessions_holds_the_harder_level_back(app):
     assert reply.ended and "next time?" not in reply.text and reply.text.endswith(GOODBYE)
 
 
+def test_no_harder_level_is_suggested_while_the_latest_rating_gets_the_safety_advice(app):
+    """A steady 8 is no rise in pain by the author's rule, but never a reason to suggest more."""
+    flask_app, adapter, clock = app
+    history = sessions(clock, "short", 3)
+    for done in history:
+        done["started_at"] = (dt.datetime.fromisoformat(done["finished_at"]) - dt.timedelta(minutes=20)).isoformat()
+    checkins = [{"at": done["started_at"], "routine": "mini", "moment": "start", "rating": 8, "run": done["started_at"]}
+                for done in history]
+    save(adapter, {"checkin_on": False, "routine": "mini", "levels": {"mini": "short"}, "history": history,
+                   "checkins": checkins})
+    user = Conversation(flask_app.test_client())
+    reply = run_to_finish(user)
+    assert reply.ended and "next time?" not in reply.text and reply.text.endswith(GOODBYE)
+    # The same history with a calmer latest rating does get the suggestion.
+    checkins[-1]["rating"] = 4
+    save(adapter, {**stored_state(adapter), "checkins": checkins})
+    clock.advance(days=1)
+    assert run_to_finish(user).text.endswith(UP)  # the rule counts the last four
+
+
 def test_with_the_check_in_on_the_offer_follows_the_rating(app):
     flask_app, adapter, clock = app
     save(adapter, {"routine": "mini", "levels": {"mini": "short"}, "history": sessions(clock, "short", 3)})
