@@ -111,6 +111,14 @@ def wait_until(condition, what: str, timeout: float = EVENT_SECONDS):
     return value
 
 
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 class EventStream:
     """/live/events read as a browser's EventSource would, with a deadline on every read."""
 
@@ -283,6 +291,8 @@ def test_serve_watch_rebuilds_and_stops_cleanly_on_sigterm(mini_build, tmp_path)
     try:
         wait_until(lambda: "rebuild: watching" in log.read_text(), "the server to start watching")
         author.base = f"http://127.0.0.1:{port}"
+        # The rebuilder says it is watching before waitress listens: wait for the port too.
+        wait_until(lambda: _accepts(port), "the server to listen")
         stream = EventStream(author.base)  # open while the server stops: must not hold it up
         assert stream.next()["status"] == "built"
         author.edit("Done.", "Well done.")
