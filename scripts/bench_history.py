@@ -3,11 +3,10 @@
 
 Writes one user with 1,000 finished sessions (MAX_HISTORY), a start and a finish rating for each
 (kept to MAX_CHECKINS) and the most "it hurts" reports kept (MAX_EVENTS), through the skill's own
-SQLitePersistenceAdapter into a temporary file, then times the answer two ways, interleaved:
-  full: load the row (get_attributes), parse all of it (UserState.from_attributes), summarise it;
-  lean: load the row, summarise it straight from the stored record (summarise_attributes, which
-        parses only the times and the newest ratings it needs; the same summary, checked here).
-Prints median and p99 (wall clock and CPU time). The first rounds are discarded (imports, caches).
+SQLitePersistenceAdapter into a temporary file, then times the answer as the skill and `back-routine
+history` get it: load the row (get_attributes), parse all of it (UserState.from_attributes), summarise
+it. Prints min, median and p99 (wall clock and CPU time). The first rounds are discarded (imports,
+caches).
 
 Usage: python scripts/bench_history.py [--runs 500]
 """
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from skill.persistence import SQLitePersistenceAdapter  # noqa: E402
-from skill.progress_report import progress_sentence, summarise, summarise_attributes  # noqa: E402
+from skill.progress_report import progress_sentence, summarise  # noqa: E402
 from skill.session_state import MAX_EVENTS, MAX_HISTORY, UserState, iso  # noqa: E402
 
 TARGET_MS = 5.0
@@ -70,7 +69,7 @@ def main() -> None:
               f"reports (max {MAX_EVENTS}); row {len(json.dumps(stored, separators=(',', ':'))) / 1024:.0f} KB")
 
         def full() -> tuple[float, ...]:
-            """What the skill does today: the whole record parsed, then summarised."""
+            """What the skill does: the whole record parsed, then summarised."""
             t0 = time.perf_counter()
             attributes = adapter.get_attributes(USER)
             t1 = time.perf_counter()
@@ -81,49 +80,30 @@ def main() -> None:
             full.summary = summary
             return t1 - t0, t2 - t1, t3 - t2, t3 - t0
 
-        def lean() -> tuple[float, ...]:
-            """Only what the summary needs parsed (progress_report.summarise_attributes)."""
-            t0 = time.perf_counter()
-            attributes = adapter.get_attributes(USER)
-            t1 = time.perf_counter()
-            summary = summarise_attributes(attributes, now)
-            t2 = time.perf_counter()
-            lean.summary = summary
-            return t1 - t0, t2 - t1, t2 - t0
-
-        # Interleaved, so both see the same machine load; CPU time beside wall time, because on a
-        # shared machine the wall clock also counts the time other processes had the CPU.
-        rounds = {"full": [], "lean": []}
-        cpu = {"full": [], "lean": []}
+        rounds, cpu = [], []
         for round_ in range(WARMUP + args.runs):
-            for name, path in (("full", full), ("lean", lean)):
-                c0 = time.process_time()
-                times = path()
-                c1 = time.process_time()
-                if round_ >= WARMUP:
-                    rounds[name].append(times)
-                    cpu[name].append(c1 - c0)
+            c0 = time.process_time()
+            times = full()
+            c1 = time.process_time()
+            if round_ >= WARMUP:
+                rounds.append(times)
+                cpu.append(c1 - c0)
         adapter.close()
 
-    assert full.summary == lean.summary, "the two paths disagree"
     print(f"said: {progress_sentence(full.summary)}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print(f"{args.runs} rounds each, milliseconds                    min   median      p99")
-    labels = {"full": ("load (get_attributes)", "parse (from_attributes)", "summarise", "total, wall clock"),
-              "lean": ("load (get_attributes)", "summarise_attributes", "total, wall clock")}
-    for name, title in (("full", "load + from_attributes + summarise"), ("lean", "load + summarise_attributes")):
-        print(f" {title}")
-        for i, label in enumerate(labels[name]):
-            column = [r[i] for r in rounds[name]]
-            print(f"   {label:<38} {ms(min(column)):>8.2f} {ms(statistics.median(column)):>8.2f} {ms(p99(column)):>8.2f}")
-        print(f"   {'total, CPU time':<38} {'':>8} {ms(statistics.median(cpu[name])):>8.2f} {ms(p99(cpu[name])):>8.2f}")
+    print(f"{args.runs} rounds, milliseconds                         min   median      p99")
+    print(" load + from_attributes + summarise")
+    for i, label in enumerate(("load (get_attributes)", "parse (from_attributes)", "summarise", "total, wall clock")):
+        column = [r[i] for r in rounds]
+        print(f"   {label:<38} {ms(min(column)):>8.2f} {ms(statistics.median(column)):>8.2f} {ms(p99(column)):>8.2f}")
+    print(f"   {'total, CPU time':<38} {'':>8} {ms(statistics.median(cpu)):>8.2f} {ms(p99(cpu)):>8.2f}")
     # The median is the figure; the minimum is what one round costs when nothing else wants the CPU,
     # which is the fairer reading when the load average is above the number of cores.
-    for name in ("full", "lean"):
-        totals = [r[-1] for r in rounds[name]]
-        wall, best = ms(statistics.median(totals)), ms(min(totals))
-        print(f"target: under {TARGET_MS:g} ms -> {name}: median {wall:.2f} ms ({'meets' if wall < TARGET_MS else 'MISSES'}), "
-              f"uncontended {best:.2f} ms ({'meets' if best < TARGET_MS else 'MISSES'})")
+    totals = [r[-1] for r in rounds]
+    wall, best = ms(statistics.median(totals)), ms(min(totals))
+    print(f"target: under {TARGET_MS:g} ms -> median {wall:.2f} ms ({'meets' if wall < TARGET_MS else 'MISSES'}), "
+          f"uncontended {best:.2f} ms ({'meets' if best < TARGET_MS else 'MISSES'})")
 
 
 def p99(times: list[float]) -> float:

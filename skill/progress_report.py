@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .session_state import CheckIn, Completed
 
 __all__ = ["PainTrend", "ProgressSummary", "TREND_SESSIONS", "card_text", "progress_sentence", "rated_sessions",
-           "session_rating", "summarise", "summarise_attributes"]
+           "session_rating", "summarise"]
 
 TREND_SESSIONS = 8  # the trend looks at the last this many rated sessions
 DAYS_SHOWN = 14  # days in `ProgressSummary.days` (the bars of the progress screen)
@@ -72,40 +72,6 @@ def summarise(history: Sequence[Completed], checkins: Sequence[CheckIn], now: dt
     now = _aware(now)
     finished = [(t, c.started_at) for c in history if (t := parse_time(c.finished_at)) is not None and t <= now]
     return _summary(finished, rated_sessions(checkins, now), now, tz or dt.timezone.utc)
-
-
-def summarise_attributes(attributes: Mapping[str, Any], now: dt.datetime, tz: dt.tzinfo | None = None) -> ProgressSummary:
-    """`summarise` of a stored record (`UserState.to_attributes`) without parsing all of it: the same
-    summary as `summarise(state.history, state.checkins, ...)` of `UserState.from_attributes`, at a
-    fraction of the cost for a long history (scripts/bench_history.py). It relies on what UserState
-    guarantees: entries are appended as they happen, and a run's ratings are recorded together.
-
-    Sessions need only their times, read with the rule `Completed.from_dict` applies (a test holds
-    the two together); ratings are parsed by `CheckIn.from_dict`, newest first, only until the
-    trend's sessions are complete."""
-    from .session_state import CheckIn
-
-    now = _aware(now)
-    finished = []
-    for entry in _list(attributes.get("history")):  # the loop the figure depends on: kept lean
-        if isinstance(entry, dict) and isinstance(entry.get("routine"), str):
-            t = parse_time(entry.get("finished_at"))
-            if t is not None and t <= now:
-                finished.append((t, entry.get("started_at")))  # checked by _summary, if it needs it
-    recent, keys, rated = [], set(), 0
-    for entry in reversed(_list(attributes.get("checkins"))):
-        checkin = CheckIn.from_dict(entry)
-        if checkin is None or parse_time(checkin.at) > now:
-            continue
-        key = checkin.run or object()  # a rating without a run is a session of its own
-        if key not in keys:
-            if rated > TREND_SESSIONS:  # the runs seen so far are complete, and enough of them
-                break
-            keys.add(key)
-            rated += 1
-        recent.append(checkin)
-    recent.reverse()
-    return _summary(finished, rated_sessions(recent, now), now, tz or dt.timezone.utc)
 
 
 def _summary(finished: list[tuple[dt.datetime, str | None]], rated: list[tuple[str, dt.datetime, int]],
@@ -250,10 +216,6 @@ def _stamp(value: Any) -> str | None:
 
 def _aware(when: dt.datetime) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 
 def _valid_rating(value: Any) -> bool:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routine_graph.words import number_words
-from skill.progress_report import PainTrend, ProgressSummary, card_text, progress_sentence, summarise, summarise_attributes
+from skill.progress_report import PainTrend, ProgressSummary, card_text, progress_sentence, summarise
 from skill.session_state import CheckIn, Completed, iso
 
 UTC = dt.timezone.utc
@@ -286,58 +286,3 @@ def test_card_text_has_digits_and_no_claims_it_cannot_back():
 def test_streak_articles(days, words):
     summary = ProgressSummary(week=7, month=days, streak_days=days, trend=None, days=[], ratings=[])
     assert f"You're on {words} streak." in progress_sentence(summary)
-
-
-# -- the lean path over a stored record ------------------------------------------------------------------
-
-JUNK_SESSIONS = [None, 3, "x", {}, {"routine": 5, "finished_at": "2024-03-30T08:00:00+00:00"},
-                 {"routine": "back", "finished_at": "yesterday"}, {"routine": "back"}]
-JUNK_RATINGS = [None, [], {"at": "2024-03-30T08:00:00+00:00", "routine": "back", "moment": "start", "rating": 12},
-                {"at": "2024-03-30T08:00:00+00:00", "routine": "back", "moment": "middle", "rating": 3},
-                {"at": "soon", "routine": "back", "moment": "start", "rating": 3}]
-
-# Runs one after another, as the skill records them: (gap since the previous run's end, length,
-# finished, start rating, finish rating, a rating given outside any run just before it, a damaged
-# started_at).
-chronological = st.lists(st.tuples(st.integers(60, 3 * 86400), st.integers(60, 3600), st.booleans(),
-                                   st.none() | st.integers(0, 10), st.none() | st.integers(0, 10),
-                                   st.none() | st.integers(0, 10), st.booleans()), max_size=40)
-
-
-@settings(max_examples=300, deadline=None)
-@given(chronological, st.lists(st.tuples(st.sampled_from(["history", "checkins"]), st.integers(0, 100),
-                                         st.integers(0, 6)), max_size=6),
-       st.integers(-2 * 86400, 2 * 86400), st.sampled_from(ZONES))
-def test_the_lean_path_gives_the_same_summary_as_parsing_everything(run_specs, junk, shift, zone):
-    from skill.session_state import UserState
-
-    state = UserState()
-    t = NOW - dt.timedelta(days=40)
-    for gap, length, finished, start, finish, loose_rating, damaged in run_specs:
-        t += dt.timedelta(seconds=gap)
-        if loose_rating is not None:
-            state.checkins.append(checkin(t - dt.timedelta(seconds=30), loose_rating))
-        if start is not None:
-            state.checkins.append(checkin(t, start, "start", t))
-        end = t + dt.timedelta(seconds=length)
-        if finished:
-            state.history.append(completed(end, None if damaged else t))
-        if finish is not None:
-            state.checkins.append(checkin(end + dt.timedelta(seconds=10), finish, "finish", t))
-        t = end + dt.timedelta(seconds=20)
-    attributes = state.to_attributes()
-    for where, position, which in junk:
-        entries = attributes[where]
-        bad = JUNK_SESSIONS if where == "history" else JUNK_RATINGS
-        entries.insert(position % (len(entries) + 1), bad[which % len(bad)])
-    for entry in attributes["history"]:
-        if isinstance(entry, dict) and "started_at" not in entry and entry.get("routine") == "back":
-            entry["started_at"] = "not a time"  # from_dict drops it; so must the lean path
-    now = NOW + dt.timedelta(seconds=shift)  # sometimes before the newest entries, which are left out
-    parsed = UserState.from_attributes(attributes)
-    assert summarise_attributes(attributes, now, zone) == summarise(parsed.history, parsed.checkins, now, zone)
-
-
-def test_the_lean_path_reads_nothing_it_cannot_use():
-    assert summarise_attributes({}, NOW) == summarise([], [], NOW)
-    assert summarise_attributes({"history": "lots", "checkins": {"a": 1}}, NOW) == summarise([], [], NOW)
